@@ -1,0 +1,5 @@
+package dev.llamaj.chat;
+
+/** Placeholder until the chat template lands. */
+public interface ChatTemplate {
+}

@@ -1,0 +1,7 @@
+package dev.llamaj.core.gguf;
+
+/** Placeholder until the GGUF reader lands. */
+public final class GgufFile {
+    private GgufFile() {
+    }
+}

@@ -1,0 +1,7 @@
+package dev.llamaj.core.sampling;
+
+/** Placeholder until sampling lands. */
+public final class Sampler {
+    private Sampler() {
+    }
+}

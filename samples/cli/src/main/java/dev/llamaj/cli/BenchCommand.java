@@ -1,0 +1,15 @@
+package dev.llamaj.cli;
+
+/** Placeholder until this command lands. */
+final class BenchCommand implements Main.Command {
+    @Override
+    public int run(String[] args) {
+        System.err.println("not implemented yet");
+        return 2;
+    }
+
+    @Override
+    public String summary() {
+        return "prefill and decode speed";
+    }
+}
