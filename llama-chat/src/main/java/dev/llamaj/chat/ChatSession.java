@@ -6,6 +6,7 @@ import dev.llamaj.core.GenerationOptions;
 import dev.llamaj.core.Generator;
 import dev.llamaj.core.Model;
 import dev.llamaj.core.Session;
+import dev.llamaj.core.TokenListener;
 import dev.llamaj.core.sampling.SamplingOptions;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -98,8 +99,22 @@ public final class ChatSession implements AutoCloseable {
      * @throws IllegalStateException     another turn is running, or the session is closed
      */
     public Reply chat(String message, Consumer<String> onText, Cancellation cancellation) {
-        Objects.requireNonNull(message, "message");
         Objects.requireNonNull(onText, "onText");
+        return chat(message, (id, text) -> {
+            if (!text.isEmpty()) {
+                onText.accept(text);
+            }
+        }, cancellation);
+    }
+
+    /**
+     * As {@link #chat(String, Consumer, Cancellation)}, at the token level: {@code listener}
+     * receives each generated id with the text it completes (possibly empty), and at the end
+     * any text held back (id -1), so the pieces always add up to {@link Reply#text()}.
+     */
+    public Reply chat(String message, TokenListener listener, Cancellation cancellation) {
+        Objects.requireNonNull(message, "message");
+        Objects.requireNonNull(listener, "listener");
         Objects.requireNonNull(cancellation, "cancellation");
         if (!turn.tryLock()) {
             throw new IllegalStateException("another turn of this chat session is running: a ChatSession serves one"
@@ -108,14 +123,14 @@ public final class ChatSession implements AutoCloseable {
         try {
             ensureOpen();
             current = cancellation;
-            return runTurn(ChatMessage.user(message), onText, cancellation);
+            return runTurn(ChatMessage.user(message), listener, cancellation);
         } finally {
             current = null;
             turn.unlock();
         }
     }
 
-    private Reply runTurn(ChatMessage user, Consumer<String> onText, Cancellation cancellation) {
+    private Reply runTurn(ChatMessage user, TokenListener listener, Cancellation cancellation) {
         TurnPlan plan = plan(user);
         int[] ids = plan.ids();
         int reused = commonPrefix(session.tokens(), ids);
@@ -127,11 +142,7 @@ public final class ChatSession implements AutoCloseable {
         int room = session.contextLength() - ids.length;
         GenerationOptions options = new GenerationOptions(turnSampling(plan.kept().size()),
                 Math.min(maxTokens, room), stopStrings);
-        Generation g = Generator.generate(session, rest, options, (id, text) -> {
-            if (!text.isEmpty()) {
-                onText.accept(text);
-            }
-        }, cancellation::isCancelled);
+        Generation g = Generator.generate(session, rest, options, listener, cancellation::isCancelled);
         List<ChatMessage> next = new ArrayList<>(plan.kept());
         next.add(user);
         next.add(ChatMessage.assistant(g.text()));
@@ -215,6 +226,11 @@ public final class ChatSession implements AutoCloseable {
     /** Ids held in this session's KV cache. */
     public int cachedTokens() {
         return session.position();
+    }
+
+    /** The ids in this session's KV cache, in order (a copy): the dialog as the model last read it. */
+    public int[] cachedIds() {
+        return session.tokens();
     }
 
     /** Positions this session's context holds. */
