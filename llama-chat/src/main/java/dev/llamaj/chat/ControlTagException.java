@@ -13,8 +13,8 @@ public final class ControlTagException extends LlamaException {
 
     public ControlTagException(int messageIndex, ChatMessage.Role role, String tag) {
         super("message " + messageIndex + " (" + role.jsonName() + ") contains the control tag '" + tag
-                + "', which the Llama 2 chat format reserves; remove it, or build the template with"
-                + " allowControlTags(true) to pass it as plain text");
+                + "', which the Llama 2 chat format reserves; remove it, or allow such tags as plain text"
+                + " (allowControlTags(true) on the template or ChatSession builder; --allow-control-tags in the CLI)");
         this.messageIndex = messageIndex;
         this.tag = tag;
     }
