@@ -35,6 +35,11 @@ final class InspectCommand implements Main.Command {
 
     @Override
     public int run(String[] args) throws Exception {
+        return run(args, System.out);
+    }
+
+    /** Runs with the listing going to {@code out} (tests capture it). */
+    int run(String[] args, PrintStream out) throws Exception {
         Path model = null;
         boolean json = false;
         for (int i = 0; i < args.length; i++) {
@@ -47,7 +52,7 @@ final class InspectCommand implements Main.Command {
                 }
                 case "--json" -> json = true;
                 case "--help", "-h" -> {
-                    System.out.println("usage: samples/llama inspect --model FILE.gguf [--json]");
+                    out.println("usage: samples/llama inspect --model FILE.gguf [--json]");
                     return 0;
                 }
                 default -> throw new UsageException("unknown option '" + args[i] + "' (usage: inspect --model FILE [--json])");
@@ -59,9 +64,9 @@ final class InspectCommand implements Main.Command {
         try (GgufFile file = GgufFile.open(model)) {
             if (json) {
                 ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-                System.out.println(mapper.writeValueAsString(toJson(file)));
+                out.println(mapper.writeValueAsString(toJson(file)));
             } else {
-                print(file, System.out);
+                print(file, out);
             }
         }
         return 0;
