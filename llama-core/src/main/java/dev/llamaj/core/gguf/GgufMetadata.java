@@ -138,7 +138,7 @@ public final class GgufMetadata {
     public float[] getFloatArray(String key) {
         ArrayValue a = getArray(key);
         return switch (a.elements()) {
-            case float[] f -> f.clone();
+            case float[] f -> f; // elements() already copied
             case double[] d -> {
                 float[] f = new float[d.length];
                 for (int i = 0; i < d.length; i++) {

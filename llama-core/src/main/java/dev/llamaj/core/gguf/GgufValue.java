@@ -99,6 +99,23 @@ public sealed interface GgufValue {
             return GgufValueType.ARRAY;
         }
 
+        /** A copy of the elements, in the storage described above (nested arrays are shared: they are immutable). */
+        @Override
+        public Object elements() {
+            return switch (elements) {
+                case byte[] a -> a.clone();
+                case short[] a -> a.clone();
+                case int[] a -> a.clone();
+                case long[] a -> a.clone();
+                case float[] a -> a.clone();
+                case double[] a -> a.clone();
+                case boolean[] a -> a.clone();
+                case String[] a -> a.clone();
+                case ArrayValue[] a -> a.clone();
+                default -> throw new IllegalStateException();
+            };
+        }
+
         /** Number of elements. */
         public int length() {
             return java.lang.reflect.Array.getLength(elements);
@@ -222,9 +239,9 @@ public sealed interface GgufValue {
         return new ArrayValue(GgufValueType.STRING, v.toArray(String[]::new));
     }
 
-    /** An array of {@code elementType}, {@code elements} in that type's storage (see {@link ArrayValue}). */
+    /** An array of {@code elementType}, {@code elements} (copied) in that type's storage (see {@link ArrayValue}). */
     static ArrayValue array(GgufValueType elementType, Object elements) {
-        return new ArrayValue(elementType, elements);
+        return new ArrayValue(elementType, new ArrayValue(elementType, elements).elements());
     }
 
     private static long checkRange(long v, long min, long max) {

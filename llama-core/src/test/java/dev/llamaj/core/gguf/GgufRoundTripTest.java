@@ -199,6 +199,19 @@ class GgufRoundTripTest {
     }
 
     @Test
+    void metadataArraysCannotBeChangedThroughTheirAccessors() throws IOException {
+        Path p = dir.resolve("arrays.gguf");
+        new GgufWriter().put("t", GgufValue.strings(List.of("a", "b"))).put("f", GgufValue.floats(new float[] {1, 2})).write(p);
+        try (GgufFile f = GgufFile.open(p)) {
+            ((String[]) f.metadata().getArray("t").elements())[0] = "changed";
+            f.metadata().getFloatArray("f")[0] = 99;
+            assertThrows(UnsupportedOperationException.class, () -> f.metadata().getStringArray("t").set(1, "x"));
+            assertThat(f.metadata().getStringArray("t")).containsExactly("a", "b");
+            assertThat(f.metadata().getFloatArray("f")).containsExactly(1, 2);
+        }
+    }
+
+    @Test
     void writerRejectsWhatNoReaderWouldAccept() {
         GgufWriter w = new GgufWriter().putUInt32("k", 1);
         assertThrows(IllegalArgumentException.class, () -> w.putUInt32("k", 2));
