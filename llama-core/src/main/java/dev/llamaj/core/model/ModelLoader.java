@@ -78,12 +78,16 @@ public final class ModelLoader {
                     + " and tokenizer.ggml.token_type " + types.length + " entries; expected one per token (" + n + ")");
         }
         try {
-            return Tokenizer.fromVocabulary(new Vocabulary(tokens, scores, types,
-                    m.optInt("tokenizer.ggml.unknown_token_id").orElse(0),
-                    m.optInt("tokenizer.ggml.bos_token_id").orElse(1),
-                    m.optInt("tokenizer.ggml.eos_token_id").orElse(2),
-                    m.optBool("tokenizer.ggml.add_bos_token").orElse(true),
-                    m.optBool("tokenizer.ggml.add_eos_token").orElse(false)));
+            // llama.cpp's SPM defaults: a dummy-prefix space unless add_space_prefix says otherwise,
+            // no whitespace collapsing, byte fallback when byte pieces exist
+            return Tokenizer.fromVocabulary(Vocabulary.builder(tokens, scores, types)
+                    .unkId(m.optInt("tokenizer.ggml.unknown_token_id").orElse(0))
+                    .bosId(m.optInt("tokenizer.ggml.bos_token_id").orElse(1))
+                    .eosId(m.optInt("tokenizer.ggml.eos_token_id").orElse(2))
+                    .addBos(m.optBool("tokenizer.ggml.add_bos_token").orElse(true))
+                    .addEos(m.optBool("tokenizer.ggml.add_eos_token").orElse(false))
+                    .addDummyPrefix(m.optBool("tokenizer.ggml.add_space_prefix").orElse(true))
+                    .build());
         } catch (IllegalArgumentException | TokenizerFormatException e) {
             throw new ModelFormatException(gguf.path(), "tokenizer.ggml.*: " + e.getMessage(), e);
         }
