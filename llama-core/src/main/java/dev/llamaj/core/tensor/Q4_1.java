@@ -1,6 +1,7 @@
 package dev.llamaj.core.tensor;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 /** Blocks of 32: f16 scale d, f16 minimum m, then 16 bytes of nibbles as in Q4_0; value = d·q + m. */
 public final class Q4_1 extends BlockFormat implements Quantizer {
@@ -44,7 +45,7 @@ public final class Q4_1 extends BlockFormat implements Quantizer {
             for (int j = 0; j < 16; j++) {
                 int lo = Math.min(15, (int) ((src[base + j] - min) * id + 0.5f));
                 int hi = Math.min(15, (int) ((src[base + j + 16] - min) * id + 0.5f));
-                dst.set(java.lang.foreign.ValueLayout.JAVA_BYTE, offset + 4 + j, (byte) (lo | hi << 4));
+                dst.set(ValueLayout.JAVA_BYTE, offset + 4 + j, (byte) (lo | hi << 4));
             }
         }
     }
