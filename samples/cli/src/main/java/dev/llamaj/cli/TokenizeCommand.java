@@ -19,7 +19,7 @@ import java.nio.file.Path;
  */
 final class TokenizeCommand implements Main.Command {
     private static final String USAGE = "usage: samples/llama tokenize --tokenizer FILE (--text S | --file F.jsonl) [--bos] [--eos]\n"
-            + "  --tokenizer FILE  a SentencePiece tokenizer.model (or, once llama-core reads GGUF, a .gguf)\n"
+            + "  --tokenizer FILE  a SentencePiece tokenizer.model, or a .gguf file (its tokenizer.ggml.* vocabulary)\n"
             + "  --text S          the text to tokenize\n"
             + "  --file F.jsonl    one JSON string per line; one {\"ids\":[...]} line out per line in\n"
             + "  --bos, --eos      put the BOS id in front / the EOS id at the end";
@@ -125,15 +125,9 @@ final class TokenizeCommand implements Main.Command {
         return Tokenizer.load(file);
     }
 
-    /**
-     * HOOK for the lead: builds the tokenizer of a GGUF file from its {@code tokenizer.ggml.*}
-     * metadata through {@code Tokenizer.fromVocabulary(Vocabulary.builder(tokens, scores, types)
-     * .unkId(..).bosId(..).eosId(..).addBos(..).addEos(..).build())}, once llama-core's GGUF
-     * reader is on this branch. Until then it says so.
-     */
+    /** A .gguf file's own vocabulary ({@code tokenizer.ggml.*} metadata). */
     static Tokenizer loadGgufTokenizer(Path file) {
-        throw new UsageException(file + ": reading a tokenizer from a .gguf file needs llama-core's GGUF reader,"
-                + " which this build does not have yet; pass a SentencePiece tokenizer.model instead");
+        return GgufTokenizerLoader.load(file);
     }
 
     @Override

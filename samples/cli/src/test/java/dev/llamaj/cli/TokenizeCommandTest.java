@@ -85,10 +85,21 @@ class TokenizeCommandTest {
     }
 
     @Test
-    void ggufIsRefusedClearlyUntilTheReaderExists() {
+    void ggufVocabularyGivesTheModelFilesIds() throws Exception {
         Path gguf = SharedData.file("models/llama2-tokenizer/ggml-vocab-llama-spm.gguf");
+        assertThat(run("--tokenizer", gguf.toString(), "--text", "Hello world", "--bos"))
+                .containsExactly("{\"ids\":[1,15043,3186]}");
+    }
+
+    @Test
+    void ggufWithoutAVocabularyIsRefused() throws Exception {
+        Path gguf = dir.resolve("empty.gguf");
+        // a valid GGUF v3 header with no tensors and no metadata
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(24).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.put(new byte[] {'G', 'G', 'U', 'F'}).putInt(3).putLong(0).putLong(0);
+        Files.write(gguf, b.array());
         assertThatThrownBy(() -> run("--tokenizer", gguf.toString(), "--text", "x"))
-                .hasMessageContaining(gguf.toString()).hasMessageContaining("GGUF");
+                .hasMessageContaining(gguf.toString()).hasMessageContaining("tokenizer.ggml.model");
     }
 
     @Test
