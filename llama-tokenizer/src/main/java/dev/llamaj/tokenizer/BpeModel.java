@@ -16,13 +16,16 @@ import java.util.Map;
  * {@code <0xNN>} piece per UTF-8 byte. Unused pieces are split back into the pair they came from.
  *
  * <p>Candidates live in a heap and the symbols in a doubly linked list over arrays, so encoding is
- * O(n log n) in the text's length. Immutable; each call uses its own working arrays.
+ * O(n log n) in the text's length. Where two neighbouring characters occur side by side in no
+ * piece ({@link CharPairs}), no merge can cross, and each side is merged on its own: same result,
+ * small heaps. Immutable; each call uses its own working arrays.
  */
 final class BpeModel {
     private final List<String> pieces;
     private final float[] scores;
     private final int[] types;
     private final PieceTable mergeable;
+    private final CharPairs charPairs;
     private final UserSymbols userSymbols;
     private final int[] byteIds;
     private final int unkId;
@@ -34,6 +37,7 @@ final class BpeModel {
         this.scores = v.scores();
         this.types = v.types();
         this.mergeable = new PieceTable(pieces, i -> isMergeable(types[i]));
+        this.charPairs = new CharPairs(pieces, i -> isMergeable(types[i]));
         this.userSymbols = userSymbols;
         this.byteIds = byteIds;
         this.unkId = v.unkId();
@@ -51,16 +55,36 @@ final class BpeModel {
             return;
         }
         Symbols sym = split(s);
-        int n = sym.count;
-        MergeQueue queue = new MergeQueue(n);
+        MergeQueue queue = new MergeQueue(64);
         Map<String, String[]> unmerge = hasUnused ? new HashMap<>() : null;
-        for (int i = 1; i < n; i++) {
+        int segmentStart = 0;
+        for (int i = 1; i < sym.count; i++) {
+            if (!canJoin(s, sym, i - 1, i)) {
+                mergeSegment(s, sym, segmentStart, i, queue, unmerge, out);
+                segmentStart = i;
+            }
+        }
+        mergeSegment(s, sym, segmentStart, sym.count, queue, unmerge, out);
+    }
+
+    /** Whether some merge could ever span the boundary between initial symbols {@code a} and {@code a+1}. */
+    private boolean canJoin(String s, Symbols sym, int a, int b) {
+        return !sym.frozen[a] && !sym.frozen[b] && charPairs.contains(s.codePointAt(sym.start[a]), s.codePointAt(sym.start[b]));
+    }
+
+    /** Runs the merges over symbols {@code [from, to)}, which no merge can leave, and emits their ids. */
+    private void mergeSegment(String s, Symbols sym, int from, int to, MergeQueue queue,
+                              Map<String, String[]> unmerge, IdList out) {
+        sym.prev[from] = -1;
+        sym.next[to - 1] = -1;
+        queue.clear();
+        for (int i = from + 1; i < to; i++) {
             offer(s, sym, queue, unmerge, i - 1, i);
         }
+        int[] length = sym.length;
         while (!queue.isEmpty()) {
             int left = queue.pop();
             int right = queue.topRight();
-            int[] length = sym.length;
             if (length[left] == 0 || length[right] == 0 || length[left] + length[right] != queue.topSize()) {
                 continue; // stale: one side was merged since this candidate was queued
             }
@@ -74,8 +98,8 @@ final class BpeModel {
             offer(s, sym, queue, unmerge, sym.prev[left], left);
             offer(s, sym, queue, unmerge, left, after);
         }
-        for (int i = 0; i != -1; i = sym.next[i]) {
-            emit(s, sym.start[i], sym.length[i], unmerge, out);
+        for (int i = from; i != -1; i = sym.next[i]) {
+            emit(s, sym.start[i], length[i], unmerge, out);
         }
     }
 

@@ -30,6 +30,10 @@ final class MergeQueue {
         return ((long) ~ordered << 32) | (left & 0xFFFFFFFFL);
     }
 
+    void clear() {
+        count = 0;
+    }
+
     boolean isEmpty() {
         return count == 0;
     }

@@ -52,7 +52,7 @@ final class WireReader {
         }
         if (wireType != VARINT && wireType != FIXED64 && wireType != LENGTH_DELIMITED && wireType != FIXED32) {
             throw error(lastTagOffset, "wire type " + wireType + " of field " + field
-                    + " is not one of 0, 1, 2, 5 (not a protobuf message)");
+                    + " is not one of 0, 1, 2, 5: not a protobuf message, so not a SentencePiece tokenizer.model");
         }
         return (int) tag;
     }

@@ -57,6 +57,14 @@ class ConformanceTest {
         }
     }
 
+    /** sentencepiece reads malformed UTF-8 as U+FFFD; in a Java string that can only be an unpaired surrogate. */
+    @Test
+    void unpairedSurrogatesEncodeAsReplacementCharacter() {
+        Tokenizer llama = Tokenizer.load(SharedData.file(ReferenceCases.LLAMA2_MODEL));
+        assertThat(llama.encode("a\uD800b\uDC00")).containsExactly(llama.encode("a\uFFFDb\uFFFD"));
+        assertThat(llama.decode(llama.encode("x\uD83D"))).isEqualTo("x\uFFFD");
+    }
+
     @Test
     void specialPiecesAndFlags() {
         Tokenizer llama = Tokenizer.load(SharedData.file(ReferenceCases.LLAMA2_MODEL));

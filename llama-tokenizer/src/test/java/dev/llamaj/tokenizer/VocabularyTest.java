@@ -55,6 +55,16 @@ class VocabularyTest {
     }
 
     @Test
+    void mergesMaySpanSpacesWhenAPieceDoes() {
+        List<String> pieces = List.of("<unk>", "<s>", "</s>", "▁", "a", "b", "a▁", "a▁b", "c");
+        float[] scores = {0, 0, 0, -1, -2, -3, -4, -5, -6};
+        int[] types = {2, 3, 3, 1, 1, 1, 1, 1, 1};
+        Tokenizer t = Tokenizer.fromVocabulary(Vocabulary.builder(pieces, scores, types).addDummyPrefix(false).build());
+        assertThat(t.encode("a b")).containsExactly(7);
+        assertThat(t.encode("ca bc a")).containsExactly(8, 7, 8, 3, 4);
+    }
+
+    @Test
     void removeExtraWhitespacesCollapsesSpaces() {
         List<String> pieces = List.of("<unk>", "<s>", "</s>", "▁", "a", "b");
         float[] scores = {0, 0, 0, -1, -2, -3};
