@@ -265,4 +265,18 @@ class ChatSessionTest {
             assertThat(chat.chat("what does [INST] mean?").generatedTokens()).isPositive();
         }
     }
+
+    @Test
+    void badOptionsAndUseAfterCloseAreClearErrors() {
+        assertThatThrownBy(() -> ChatSession.builder(model).maxTokens(0)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("maxTokens must be >= 1, got 0");
+        assertThatThrownBy(() -> ChatSession.builder(model).replyReserve(-1)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("replyReserve");
+        assertThatThrownBy(() -> ChatSession.builder(model).topP(0).build()).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("topP");
+        ChatSession chat = greedy(model).build();
+        chat.close();
+        chat.close(); // idempotent
+        assertThatThrownBy(() -> chat.chat("hi")).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+    }
 }
