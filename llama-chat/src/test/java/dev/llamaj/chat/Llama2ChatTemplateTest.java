@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.llamaj.core.Model;
 import dev.llamaj.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -35,11 +36,23 @@ class Llama2ChatTemplateTest {
 
     @Test
     void allSixtyReferenceDialogsGiveMetasIds() throws IOException {
+        assertAllReferenceDialogs(new Llama2ChatTemplate(tokenizer));
+    }
+
+    /** A chat session uses the vocabulary inside the GGUF file: it must give the same ids. */
+    @Test
+    void theGgufVocabularyGivesTheSameIds() throws IOException {
+        try (Model model = Model.builder(SharedData.file("models/golden/l2vocab-Q8_0.gguf")).kernels("scalar")
+                .threads(1).contextLength(64).load()) {
+            assertAllReferenceDialogs(new Llama2ChatTemplate(model.tokenizer()));
+        }
+    }
+
+    private static void assertAllReferenceDialogs(ChatTemplate template) throws IOException {
         ObjectMapper json = new ObjectMapper();
         List<String> lines = Files.readAllLines(SharedData.file("chat/dialogs.jsonl")).stream()
                 .filter(l -> !l.isBlank()).toList();
         assertThat(lines).hasSize(60);
-        ChatTemplate template = new Llama2ChatTemplate(tokenizer);
         for (int i = 0; i < lines.size(); i++) {
             JsonNode line = json.readTree(lines.get(i));
             int[] expected = json.treeToValue(line.get("ids"), int[].class);
