@@ -2,6 +2,7 @@ package dev.llamaj.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.llamaj.chat.Cancellation;
 import dev.llamaj.chat.ChatMessage;
 import dev.llamaj.chat.ChatSession;
 import dev.llamaj.chat.ControlTagException;
@@ -9,17 +10,20 @@ import dev.llamaj.chat.Llama2ChatTemplate;
 import dev.llamaj.chat.Reply;
 import dev.llamaj.core.ContextOverflowException;
 import dev.llamaj.core.Model;
+import dev.llamaj.core.StopReason;
 import dev.llamaj.tokenizer.Tokenizer;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
+import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.StringJoiner;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * {@code llama chat}: an interactive Llama 2 chat on stdin/stdout (one user message per line, so
@@ -45,7 +49,8 @@ final class ChatCommand implements Main.Command {
                              [--threads N] [--ctx N] [--kv-cache f16|f32] [--allow-control-tags] [--stats]
                            llama chat (--tokenizer FILE | --model FILE) --dialog F.json --print-prompt-ids
                       One user message per line on stdin; replies stream to stdout. /reset clears the
-                      history (the system prompt stays), /exit or end of input ends. Sampling defaults
+                      history (the system prompt stays), /exit or end of input ends. On a terminal,
+                      Ctrl-C stops the reply being written. Sampling defaults
                       are Meta's chat reference: temperature 0.6, top-p 0.9 (top-k, min-p off);
                       --temperature 0 is greedy. --stats prints token counts and speed per turn to stderr.
                       --print-prompt-ids prints {"ids":[...]} for a dialog given as a JSON array of
@@ -111,6 +116,10 @@ final class ChatCommand implements Main.Command {
             System.err.println("chatting with " + model.path().getFileName() + " (" + model.kernels() + " kernels, context "
                     + chat.contextLength() + "); /reset clears the history, /exit or Ctrl-D ends");
         }
+        AtomicReference<Cancellation> running = new AtomicReference<>();
+        if (interactive) {
+            stopRepliesOnInterrupt(running);
+        }
         int status = 0;
         while (true) {
             if (interactive) {
@@ -128,9 +137,14 @@ final class ChatCommand implements Main.Command {
             if (line.isBlank()) {
                 continue;
             }
+            Cancellation cancellation = new Cancellation();
+            running.set(cancellation);
             try {
-                Reply r = chat.chat(line, piece -> out.print(piece));
+                Reply r = chat.chat(line, piece -> out.print(piece), cancellation);
                 out.println();
+                if (r.stopReason() == StopReason.CANCELLED) {
+                    System.err.println("(stopped)");
+                }
                 if (stats || interactive && !r.dropped().isEmpty()) {
                     System.err.println(describe(r));
                 }
@@ -138,7 +152,45 @@ final class ChatCommand implements Main.Command {
                 out.println();
                 System.err.println("llama chat: " + e.getMessage());
                 status = 1;
+            } finally {
+                running.set(null);
             }
+        }
+    }
+
+    /**
+     * On a terminal, Ctrl-C stops the reply being written (the chat goes on) and, between
+     * replies, ends the program. sun.misc.Signal (module jdk.unsupported) is the JDK's only hook
+     * for this; it is reached reflectively so the build stays free of internal-API warnings, and
+     * where it is missing or refused (for example under -Xrs) Ctrl-C keeps its usual meaning.
+     */
+    private static void stopRepliesOnInterrupt(AtomicReference<Cancellation> running) {
+        Runnable onInterrupt = () -> {
+            Cancellation c = running.get();
+            if (c != null) {
+                c.cancel();
+            } else {
+                System.out.println();
+                System.exit(130);
+            }
+        };
+        try {
+            Class<?> signal = Class.forName("sun.misc.Signal");
+            Class<?> handlerType = Class.forName("sun.misc.SignalHandler");
+            Object handler = Proxy.newProxyInstance(handlerType.getClassLoader(), new Class<?>[] {handlerType},
+                    (proxy, method, args) -> switch (method.getName()) {
+                        case "handle" -> {
+                            onInterrupt.run();
+                            yield null;
+                        }
+                        case "hashCode" -> System.identityHashCode(proxy);
+                        case "equals" -> proxy == args[0];
+                        default -> "Ctrl-C stops the reply";
+                    });
+            signal.getMethod("handle", signal, handlerType)
+                    .invoke(null, signal.getConstructor(String.class).newInstance("INT"), handler);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            // keep the default Ctrl-C
         }
     }
 
