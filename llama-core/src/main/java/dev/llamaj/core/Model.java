@@ -94,6 +94,18 @@ public final class Model implements AutoCloseable {
         return new Builder(gguf);
     }
 
+    /**
+     * Only the tokenizer of a GGUF file (its {@code tokenizer.ggml.*} metadata), without loading
+     * weights: for tokenizing with a model's vocabulary, or a vocabulary-only GGUF.
+     *
+     * @throws ModelFormatException when the file or its vocabulary is malformed
+     */
+    public static Tokenizer loadTokenizer(Path gguf) {
+        try (GgufFile file = GgufFile.open(gguf)) {
+            return ModelLoader.tokenizer(file);
+        }
+    }
+
     /** The file this model was loaded from. */
     public Path path() {
         return path;

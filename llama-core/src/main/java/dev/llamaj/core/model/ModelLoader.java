@@ -87,6 +87,7 @@ public final class ModelLoader {
                     .addBos(m.optBool("tokenizer.ggml.add_bos_token").orElse(true))
                     .addEos(m.optBool("tokenizer.ggml.add_eos_token").orElse(false))
                     .addDummyPrefix(m.optBool("tokenizer.ggml.add_space_prefix").orElse(true))
+                    .removeExtraWhitespaces(m.optBool("tokenizer.ggml.remove_extra_whitespaces").orElse(false))
                     .build());
         } catch (IllegalArgumentException | TokenizerFormatException e) {
             throw new ModelFormatException(gguf.path(), "tokenizer.ggml.*: " + e.getMessage(), e);

@@ -1,5 +1,7 @@
 package dev.llamaj.cli;
 
+import dev.llamaj.core.Model;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -127,7 +129,7 @@ final class TokenizeCommand implements Main.Command {
 
     /** A .gguf file's own vocabulary ({@code tokenizer.ggml.*} metadata). */
     static Tokenizer loadGgufTokenizer(Path file) {
-        return GgufTokenizerLoader.load(file);
+        return Model.loadTokenizer(file);
     }
 
     @Override

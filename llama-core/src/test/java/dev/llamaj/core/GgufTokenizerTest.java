@@ -1,4 +1,4 @@
-package dev.llamaj.cli;
+package dev.llamaj.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -22,7 +22,7 @@ class GgufTokenizerTest {
 
     @Test
     void llamaCppCasesOnTheirOwnGguf() throws Exception {
-        Tokenizer t = GgufTokenizerLoader.load(SharedData.file("models/llama2-tokenizer/ggml-vocab-llama-spm.gguf"));
+        Tokenizer t = Model.loadTokenizer(SharedData.file("models/llama2-tokenizer/ggml-vocab-llama-spm.gguf"));
         assertThat(t.addBos()).isTrue();
         String inp = Files.readString(SharedData.file("models/llama2-tokenizer/ggml-vocab-llama-spm.gguf.inp"));
         List<String> out = Files.readAllLines(SharedData.file("models/llama2-tokenizer/ggml-vocab-llama-spm.gguf.out"));
@@ -43,11 +43,11 @@ class GgufTokenizerTest {
 
     @Test
     void referenceStringsOnGgufVocabularies() throws Exception {
-        check(GgufTokenizerLoader.load(SharedData.file("models/llama2-tokenizer/ggml-vocab-llama-spm.gguf")),
+        check(Model.loadTokenizer(SharedData.file("models/llama2-tokenizer/ggml-vocab-llama-spm.gguf")),
                 "llama2 gguf", "tokenizer/expected-ids.jsonl");
         // tok512.model sets normalizer_spec.remove_extra_whitespaces; GGUF has no key for it (llama.cpp
         // never removes spaces), so the GGUF lists are checked with that one flag taken from the .model
-        Vocabulary v = GgufTokenizerLoader.load(SharedData.file("models/stories260K/stories260K.gguf")).vocabulary();
+        Vocabulary v = Model.loadTokenizer(SharedData.file("models/stories260K/stories260K.gguf")).vocabulary();
         Vocabulary withFlag = Vocabulary.builder(v.pieces(), v.scores(), v.types()).unkId(v.unkId()).bosId(v.bosId())
                 .eosId(v.eosId()).removeExtraWhitespaces(true).build();
         check(Tokenizer.fromVocabulary(withFlag), "stories260K gguf", "tokenizer/expected-ids-tok512.jsonl");
@@ -71,7 +71,7 @@ class GgufTokenizerTest {
     @Test
     void theGgufPathEqualsTheModelPath() {
         Path gguf = SharedData.file("models/stories260K/stories260K.gguf");
-        Tokenizer fromGguf = GgufTokenizerLoader.load(gguf);
+        Tokenizer fromGguf = Model.loadTokenizer(gguf);
         Tokenizer fromModel = Tokenizer.load(SharedData.file("models/stories260K/tok512.model"));
         assertThat(fromGguf.vocabulary().pieces()).isEqualTo(fromModel.vocabulary().pieces());
         assertThat(fromGguf.vocabulary().scores()).isEqualTo(fromModel.vocabulary().scores());
