@@ -48,6 +48,7 @@ final class ChatCommand implements Main.Command {
                              [--top-p P] [--min-p P] [--repeat-penalty R] [--seed S] [--kernels NAME]
                              [--threads N] [--ctx N] [--kv-cache f16|f32] [--allow-control-tags] [--stats]
                            llama chat (--tokenizer FILE | --model FILE) --dialog F.json --print-prompt-ids
+                             (--tokenizer: a tokenizer.model or a .gguf; only the vocabulary is read)
                       One user message per line on stdin; replies stream to stdout. /reset clears the
                       history (the system prompt stays), /exit or end of input ends. On a terminal,
                       Ctrl-C stops the reply being written. Sampling defaults
@@ -211,11 +212,11 @@ final class ChatCommand implements Main.Command {
         List<ChatMessage> dialog = readDialog(a.existingFile("--dialog"));
         int[] ids;
         if (a.has("--tokenizer")) {
-            ids = render(Tokenizer.load(a.existingFile("--tokenizer")), dialog, a);
+            Path file = a.existingFile("--tokenizer");
+            // a .gguf (vocabulary-only or a whole model) or a sentencepiece tokenizer.model
+            ids = render(file.toString().endsWith(".gguf") ? Model.loadTokenizer(file) : Tokenizer.load(file), dialog, a);
         } else {
-            try (Model model = ModelOptions.load(a)) {
-                ids = render(model.tokenizer(), dialog, a);
-            }
+            ids = render(Model.loadTokenizer(a.existingFile("--model")), dialog, a); // the vocabulary, not the weights
         }
         StringJoiner j = new StringJoiner(",", "{\"ids\":[", "]}");
         for (int id : ids) {
