@@ -2,13 +2,20 @@ package dev.llamaj.core.kernels.vector;
 
 import static dev.llamaj.core.kernels.vector.Simd.F;
 import static dev.llamaj.core.kernels.vector.Simd.I;
+import static dev.llamaj.core.kernels.vector.Simd.IB;
+import static dev.llamaj.core.kernels.vector.Simd.B;
 import static dev.llamaj.core.kernels.vector.Simd.L;
+import static dev.llamaj.core.kernels.vector.Simd.LE;
+import static dev.llamaj.core.kernels.vector.Simd.S;
+import static jdk.incubator.vector.VectorOperators.B2S;
+import static jdk.incubator.vector.VectorOperators.S2I;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -38,16 +45,14 @@ final class BlockDots {
             for (int b = 0; b < nb; b++) {
                 long bo = off + 34L * b;
                 int xq = qo + 32 * b;
-                IntVector s;
-                if (L == 16) {
-                    s = Simd.mul2(Simd.bytes(w, bo + 2), Simd.bytes(q, xq), Simd.bytes(w, bo + 18), Simd.bytes(q, xq + 16));
-                } else {
-                    s = IntVector.zero(I);
-                    for (int g = 0; g < 32; g += L) {
-                        s = s.add(Simd.mul(Simd.bytes(w, bo + 2 + g), Simd.bytes(q, xq + g)));
-                    }
+                IntVector s = IntVector.zero(I);
+                for (int g = 0; g < 32; g += L) {
+                    // helpers are written out: C2 stops inlining vector code in calls past a certain size
+                    ShortVector wv = (ShortVector) ByteVector.fromMemorySegment(B, w, bo + 2 + g, LE).convertShape(B2S, S, 0);
+                    ShortVector xv = (ShortVector) ByteVector.fromArray(B, q, xq + g).convertShape(B2S, S, 0);
+                    s = s.add((IntVector) wv.mul(xv).convertShape(S2I, I, 0));
                 }
-                FloatVector sf = (FloatVector) s.convert(VectorOperators.I2F, 0);
+                FloatVector sf = (FloatVector) s.convertShape(VectorOperators.I2F, F, 0);
                 acc = sf.fma(FloatVector.broadcast(F, Simd.f16At(w, bo) * d[so + b]), acc);
             }
             return acc.reduceLanes(VectorOperators.ADD);
@@ -73,12 +78,16 @@ final class BlockDots {
                 int xq = qo + 32 * b;
                 IntVector s = IntVector.zero(I);
                 for (int h = 0; h < 16; h += L) {
-                    ByteVector v = Simd.bytes(w, bo + 2 + h);
-                    ByteVector lo = v.and((byte) 0xF).sub((byte) 8);
-                    ByteVector hi = v.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
-                    s = s.add(Simd.mul2(lo, Simd.bytes(q, xq + h), hi, Simd.bytes(q, xq + 16 + h)));
+                    // the high nibbles are shifted down in 32-bit lanes (x86 has no byte shifts), then masked
+                    ByteVector v = ByteVector.fromMemorySegment(B, w, bo + 2 + h, LE);
+                    ByteVector v4 = (ByteVector) v.reinterpretShape(IB, 0).lanewise(VectorOperators.LSHR, 4).reinterpretShape(B, 0);
+                    ShortVector lo = ((ShortVector) v.and((byte) 0xF).convertShape(B2S, S, 0)).sub((short) 8);
+                    ShortVector hi = ((ShortVector) v4.and((byte) 0xF).convertShape(B2S, S, 0)).sub((short) 8);
+                    ShortVector xlo = (ShortVector) ByteVector.fromArray(B, q, xq + h).convertShape(B2S, S, 0);
+                    ShortVector xhi = (ShortVector) ByteVector.fromArray(B, q, xq + 16 + h).convertShape(B2S, S, 0);
+                    s = s.add((IntVector) lo.mul(xlo).add(hi.mul(xhi)).convertShape(S2I, I, 0));
                 }
-                FloatVector sf = (FloatVector) s.convert(VectorOperators.I2F, 0);
+                FloatVector sf = (FloatVector) s.convertShape(VectorOperators.I2F, F, 0);
                 acc = sf.fma(FloatVector.broadcast(F, Simd.f16At(w, bo) * d[so + b]), acc);
             }
             return acc.reduceLanes(VectorOperators.ADD);

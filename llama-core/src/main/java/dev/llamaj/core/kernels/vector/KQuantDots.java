@@ -2,13 +2,19 @@ package dev.llamaj.core.kernels.vector;
 
 import static dev.llamaj.core.kernels.vector.Simd.F;
 import static dev.llamaj.core.kernels.vector.Simd.I;
+import static dev.llamaj.core.kernels.vector.Simd.B;
 import static dev.llamaj.core.kernels.vector.Simd.L;
+import static dev.llamaj.core.kernels.vector.Simd.LE;
+import static dev.llamaj.core.kernels.vector.Simd.S;
+import static jdk.incubator.vector.VectorOperators.B2S;
+import static jdk.incubator.vector.VectorOperators.S2I;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -62,13 +68,16 @@ final class KQuantDots {
                 IntVector s = IntVector.zero(I);
                 for (int j = 0; j < 4; j++) {
                     for (int l = 0; l < 32; l += L) {
-                        ByteVector v = Simd.bytes(w, bo + 16 + 32 * j + l);
-                        IntVector lo = Simd.mul(v.and((byte) 0xF), Simd.bytes(q, xq + 64 * j + l));
-                        IntVector hi = Simd.mul(v.lanewise(VectorOperators.LSHR, 4), Simd.bytes(q, xq + 64 * j + 32 + l));
-                        s = s.add(lo.mul(sm[2 * j])).add(hi.mul(sm[2 * j + 1]));
+                        ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B, w, bo + 16 + 32 * j + l, LE).convertShape(B2S, S, 0);
+                        ShortVector xlo = (ShortVector) ByteVector.fromArray(B, q, xq + 64 * j + l).convertShape(B2S, S, 0);
+                        ShortVector xhi = (ShortVector) ByteVector.fromArray(B, q, xq + 64 * j + 32 + l).convertShape(B2S, S, 0);
+                        ShortVector lo = v.and((short) 0xF).mul(xlo);
+                        ShortVector hi = v.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).mul(xhi);
+                        s = s.add(((IntVector) lo.convertShape(S2I, I, 0)).mul(sm[2 * j]))
+                                .add(((IntVector) hi.convertShape(S2I, I, 0)).mul(sm[2 * j + 1]));
                     }
                 }
-                acc = ((FloatVector) s.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, Simd.f16At(w, bo) * dx), acc);
+                acc = ((FloatVector) s.convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.broadcast(F, Simd.f16At(w, bo) * dx), acc);
                 int bs = (row * nb + b) * 16;
                 int m = 0;
                 for (int j = 0; j < 8; j++) {
@@ -94,25 +103,26 @@ final class KQuantDots {
                 IntVector s = IntVector.zero(I);
                 for (int n = 0; n < 2; n++) {
                     for (int l = 0; l < 32; l += L) {
-                        ByteVector ql0 = Simd.bytes(w, bo + 64 * n + l);
-                        ByteVector ql1 = Simd.bytes(w, bo + 64 * n + 32 + l);
-                        ByteVector qh = Simd.bytes(w, bo + 128 + 32 * n + l);
-                        ByteVector q0 = ql0.and((byte) 0xF).or(qh.and((byte) 3).lanewise(VectorOperators.LSHL, 4));
-                        ByteVector q1 = ql1.and((byte) 0xF)
-                                .or(qh.lanewise(VectorOperators.LSHR, 2).and((byte) 3).lanewise(VectorOperators.LSHL, 4));
-                        ByteVector q2 = ql0.lanewise(VectorOperators.LSHR, 4)
-                                .or(qh.lanewise(VectorOperators.LSHR, 4).and((byte) 3).lanewise(VectorOperators.LSHL, 4));
-                        ByteVector q3 = ql1.lanewise(VectorOperators.LSHR, 4)
-                                .or(qh.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4));
+                        ShortVector ql0 = (ShortVector) ByteVector.fromMemorySegment(B, w, bo + 64 * n + l, LE).convertShape(B2S, S, 0);
+                        ShortVector ql1 = (ShortVector) ByteVector.fromMemorySegment(B, w, bo + 64 * n + 32 + l, LE).convertShape(B2S, S, 0);
+                        ShortVector qh = (ShortVector) ByteVector.fromMemorySegment(B, w, bo + 128 + 32 * n + l, LE).convertShape(B2S, S, 0);
                         int e = xq + 128 * n + l;
                         int si = 8 * n + l / 16;
-                        s = s.add(Simd.mul(q0.sub((byte) 32), Simd.bytes(q, e)).mul(w.get(ValueLayout.JAVA_BYTE, sc + si)))
-                                .add(Simd.mul(q1.sub((byte) 32), Simd.bytes(q, e + 32)).mul(w.get(ValueLayout.JAVA_BYTE, sc + si + 2)))
-                                .add(Simd.mul(q2.sub((byte) 32), Simd.bytes(q, e + 64)).mul(w.get(ValueLayout.JAVA_BYTE, sc + si + 4)))
-                                .add(Simd.mul(q3.sub((byte) 32), Simd.bytes(q, e + 96)).mul(w.get(ValueLayout.JAVA_BYTE, sc + si + 6)));
+                        ShortVector p0 = ql0.and((short) 0xF).or(qh.and((short) 3).lanewise(VectorOperators.LSHL, 4))
+                                .sub((short) 32).mul((ShortVector) ByteVector.fromArray(B, q, e).convertShape(B2S, S, 0));
+                        ShortVector p1 = ql1.and((short) 0xF).or(qh.and((short) 0xC).lanewise(VectorOperators.LSHL, 2))
+                                .sub((short) 32).mul((ShortVector) ByteVector.fromArray(B, q, e + 32).convertShape(B2S, S, 0));
+                        ShortVector p2 = ql0.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).or(qh.and((short) 0x30))
+                                .sub((short) 32).mul((ShortVector) ByteVector.fromArray(B, q, e + 64).convertShape(B2S, S, 0));
+                        ShortVector p3 = ql1.lanewise(VectorOperators.ASHR, 4).and((short) 0xF)
+                                .or(qh.lanewise(VectorOperators.ASHR, 2).and((short) 0x30)).sub((short) 32).mul((ShortVector) ByteVector.fromArray(B, q, e + 96).convertShape(B2S, S, 0));
+                        s = s.add(((IntVector) p0.convertShape(S2I, I, 0)).mul(w.get(ValueLayout.JAVA_BYTE, sc + si)))
+                                .add(((IntVector) p1.convertShape(S2I, I, 0)).mul(w.get(ValueLayout.JAVA_BYTE, sc + si + 2)))
+                                .add(((IntVector) p2.convertShape(S2I, I, 0)).mul(w.get(ValueLayout.JAVA_BYTE, sc + si + 4)))
+                                .add(((IntVector) p3.convertShape(S2I, I, 0)).mul(w.get(ValueLayout.JAVA_BYTE, sc + si + 6)));
                     }
                 }
-                acc = ((FloatVector) s.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, Simd.f16At(w, bo + 208) * x.scales[row * nb + b]), acc);
+                acc = ((FloatVector) s.convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.broadcast(F, Simd.f16At(w, bo + 208) * x.scales[row * nb + b]), acc);
             }
             return acc.reduceLanes(VectorOperators.ADD);
         }

@@ -22,6 +22,8 @@ final class Simd {
     static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
     static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
+    /** Ints over the bytes of a {@link #B} register: x86 shifts 32-bit lanes but has no byte or reliable short shift. */
+    static final VectorSpecies<Integer> IB = VectorSpecies.of(int.class, B.vectorShape());
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
@@ -44,6 +46,21 @@ final class Simd {
         ShortVector r = ((ShortVector) c.convertShape(VectorOperators.B2S, S, 0))
                 .mul((ShortVector) d.convertShape(VectorOperators.B2S, S, 0));
         return (IntVector) p.add(r).convertShape(VectorOperators.S2I, I, 0);
+    }
+
+    /** {@link #L} bytes of {@code seg} at {@code off}, sign-extended to shorts. */
+    static ShortVector shorts(MemorySegment seg, long off) {
+        return (ShortVector) ByteVector.fromMemorySegment(B, seg, off, LE).convertShape(VectorOperators.B2S, S, 0);
+    }
+
+    /** {@link #L} bytes of {@code a} at {@code off}, sign-extended to shorts. */
+    static ShortVector shorts(byte[] a, int off) {
+        return (ShortVector) ByteVector.fromArray(B, a, off).convertShape(VectorOperators.B2S, S, 0);
+    }
+
+    /** Short lanes widened to ints. */
+    static IntVector ints(ShortVector v) {
+        return (IntVector) v.convertShape(VectorOperators.S2I, I, 0);
     }
 
     static ByteVector bytes(MemorySegment seg, long off) {
