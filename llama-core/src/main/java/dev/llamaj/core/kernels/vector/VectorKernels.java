@@ -21,14 +21,20 @@ public final class VectorKernels implements Kernels {
     private static final int ROW_TILE = 16;
     /** Elements below which an element-wise operation is not worth splitting across threads. */
     private static final int ELEMENTWISE_GRAIN = 1 << 14;
+    /** Batches from this size on go through the float GEMM kernel, which decodes each weight row once per batch. */
+    private static final int GEMM_MIN_TOKENS = 4;
 
     private final WorkerPool pool;
     private final RoundedRows rounded = new RoundedRows();
     private final Attention attention;
+    /** Per-worker weight rows decoded to floats for the prefill kernel. */
+    private final float[][] rowScratch;
+    private float[] decoded = new float[0];
 
     public VectorKernels(int threads) {
         this.pool = new WorkerPool(threads);
         this.attention = new Attention(pool);
+        this.rowScratch = new float[pool.threads()][0];
     }
 
     @Override
@@ -129,6 +135,10 @@ public final class VectorKernels implements Kernels {
         long rowBytes = t.rowBytes();
         float[] od = o.data;
         float[] raw = a.data;
+        if (n >= GEMM_MIN_TOKENS && cols % L == 0) {
+            prefill(t, dot.rounding(), a, n, od);
+            return;
+        }
         pool.run(rows, 4, (wk, from, to) -> {
             for (int r0 = from; r0 < to; r0 += ROW_TILE) {
                 int r1 = Math.min(to, r0 + ROW_TILE);
@@ -140,6 +150,57 @@ public final class VectorKernels implements Kernels {
                 }
             }
         });
+    }
+
+    /**
+     * A batch: weights are decoded to floats 4 rows at a time (once per batch, not per token) and
+     * multiplied with the rounded activations decoded back to floats, in register tiles.
+     */
+    private void prefill(Tensor t, Rounding rounding, VectorActivations a, int n, float[] od) {
+        int rows = t.rows();
+        int cols = t.rowLength();
+        float[] x = decodedActivations(rounding, a, n, cols);
+        TensorFormat format = TensorFormat.of(t.type());
+        MemorySegment seg = t.data();
+        pool.run((rows + 3) / 4, 1, (wk, from, to) -> {
+            float[] w = rowScratch(wk, 4 * cols);
+            for (int b = from; b < to; b++) {
+                int r0 = 4 * b;
+                int nr = Math.min(4, rows - r0);
+                format.dequantize(seg, (long) r0 * cols, w, 0, nr * cols);
+                Gemm.rowBlock(w, nr, x, n, cols, od, rows, r0);
+            }
+        });
+    }
+
+    private float[] decodedActivations(Rounding rounding, VectorActivations a, int n, int cols) {
+        switch (rounding) {
+            case NONE:
+                return a.data;
+            case F16:
+            case BF16:
+                return rounded.floats;
+            default:
+                break;
+        }
+        if (decoded.length < n * cols) {
+            decoded = new float[n * cols];
+        }
+        int block = rounding == Rounding.Q8_K ? 256 : 32;
+        float[] out = decoded;
+        pool.run(n, 1, (wk, from, to) -> {
+            for (int i = from * cols; i < to * cols; i++) {
+                out[i] = rounded.quants[i] * rounded.scales[i / block];
+            }
+        });
+        return out;
+    }
+
+    private float[] rowScratch(int worker, int size) {
+        if (rowScratch[worker].length < size) {
+            rowScratch[worker] = new float[size];
+        }
+        return rowScratch[worker];
     }
 
     @Override
