@@ -160,14 +160,14 @@ public final class VectorKernels implements Kernels {
         int rows = t.rows();
         int cols = t.rowLength();
         float[] x = decodedActivations(rounding, a, n, cols);
-        TensorFormat format = TensorFormat.of(t.type());
+        GgmlType type = t.type();
         MemorySegment seg = t.data();
         pool.run((rows + 3) / 4, 1, (wk, from, to) -> {
             float[] w = rowScratch(wk, 4 * cols);
             for (int b = from; b < to; b++) {
                 int r0 = 4 * b;
                 int nr = Math.min(4, rows - r0);
-                format.dequantize(seg, (long) r0 * cols, w, 0, nr * cols);
+                Dequant.rows(type, seg, (long) r0 * cols, nr * cols, w);
                 Gemm.rowBlock(w, nr, x, n, cols, od, rows, r0);
             }
         });

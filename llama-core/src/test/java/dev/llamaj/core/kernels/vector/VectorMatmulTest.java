@@ -147,6 +147,21 @@ class VectorMatmulTest {
         }
     }
 
+    /** The vectorized decoders of the prefill path produce the reference's floats exactly. */
+    @ParameterizedTest
+    @MethodSource("formats")
+    void prefillDecoderEqualsTheReference(GgmlType type) {
+        int cols = 512;
+        try (Arena arena = Arena.ofShared()) {
+            Tensor t = RandomBlocks.matrix(arena, "w", type, 3, cols, 14);
+            float[] expected = new float[2 * cols];
+            float[] got = new float[2 * cols];
+            TensorFormat.of(type).dequantize(t.data(), cols, expected, 0, 2 * cols);
+            Dequant.rows(type, t.data(), cols, 2 * cols, got);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(expected, got, type.toString());
+        }
+    }
+
     @Test
     void rejectsMismatchedShapesAndUnsupportedTypes() {
         try (Arena arena = Arena.ofShared()) {
