@@ -27,6 +27,8 @@ final class KQuantDots {
     private KQuantDots() {
     }
 
+    private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(LE);
+
     private static int u8(MemorySegment w, long at) {
         return w.get(ValueLayout.JAVA_BYTE, at) & 0xFF;
     }
@@ -44,6 +46,22 @@ final class KQuantDots {
         }
     }
 
+    /** Scale of sub-block s of a Q4_K/Q5_K super-block whose scale bytes 0–7 are {@code lo8} and 8–11 {@code hi4}. */
+    private static int scale(long lo8, int hi4, int s) {
+        if (s < 4) {
+            return (int) (lo8 >>> (8 * s)) & 63;
+        }
+        return ((hi4 >>> (8 * (s - 4))) & 0xF) | ((int) (lo8 >>> (8 * (s - 4) + 6)) & 3) << 4;
+    }
+
+    /** Minimum of sub-block s, from the same bytes as {@link #scale}. */
+    private static int min(long lo8, int hi4, int s) {
+        if (s < 4) {
+            return (int) (lo8 >>> (8 * (s + 4))) & 63;
+        }
+        return ((hi4 >>> (8 * (s - 4) + 4)) & 0xF) | ((int) (lo8 >>> (8 * s + 6)) & 3) << 4;
+    }
+
     private abstract static class KDot implements RowDot {
         @Override
         public Rounding rounding() {
@@ -57,14 +75,14 @@ final class KQuantDots {
             int nb = x.cols / 256;
             int qo = row * x.cols;
             byte[] q = x.quants;
-            int[] sm = new int[16];
             FloatVector acc = FloatVector.zero(F);
             float mins = 0;
             for (int b = 0; b < nb; b++) {
                 long bo = off + 144L * b;
                 int xq = qo + 256 * b;
                 float dx = x.scales[row * nb + b];
-                scalesAndMins(w, bo + 4, sm);
+                long lo8 = w.get(LONG, bo + 4);
+                int hi4 = w.get(Simd.INT, bo + 12);
                 IntVector s = IntVector.zero(I);
                 for (int j = 0; j < 4; j++) {
                     for (int l = 0; l < 32; l += L) {
@@ -73,15 +91,15 @@ final class KQuantDots {
                         ShortVector xhi = (ShortVector) ByteVector.fromArray(B, q, xq + 64 * j + 32 + l).convertShape(B2S, S, 0);
                         ShortVector lo = v.and((short) 0xF).mul(xlo);
                         ShortVector hi = v.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).mul(xhi);
-                        s = s.add(((IntVector) lo.convertShape(S2I, I, 0)).mul(sm[2 * j]))
-                                .add(((IntVector) hi.convertShape(S2I, I, 0)).mul(sm[2 * j + 1]));
+                        s = s.add(((IntVector) lo.convertShape(S2I, I, 0)).mul(scale(lo8, hi4, 2 * j)))
+                                .add(((IntVector) hi.convertShape(S2I, I, 0)).mul(scale(lo8, hi4, 2 * j + 1)));
                     }
                 }
                 acc = ((FloatVector) s.convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.broadcast(F, Simd.f16At(w, bo) * dx), acc);
                 int bs = (row * nb + b) * 16;
                 int m = 0;
                 for (int j = 0; j < 8; j++) {
-                    m += sm[8 + j] * (x.blockSums[bs + 2 * j] + x.blockSums[bs + 2 * j + 1]);
+                    m += min(lo8, hi4, j) * (x.blockSums[bs + 2 * j] + x.blockSums[bs + 2 * j + 1]);
                 }
                 mins += Simd.f16At(w, bo + 2) * dx * m;
             }
