@@ -1,0 +1,144 @@
+package dev.llamaj.benchmarks;
+
+import dev.llamaj.core.kernels.Activations;
+import dev.llamaj.core.kernels.KernelOptions;
+import dev.llamaj.core.kernels.KernelProvider;
+import dev.llamaj.core.kernels.Kernels;
+import dev.llamaj.core.kernels.Weights;
+import dev.llamaj.core.tensor.GgmlType;
+import dev.llamaj.core.tensor.Tensor;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Random;
+import java.util.ServiceLoader;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+
+/**
+ * One weight matrix of TinyLlama's FFN shape (5632 rows × 2048) times {@code n} activation rows:
+ * n = 1 is decode, n = 64 a prefill batch. Weight bandwidth = {@link #weightBytes} × ops/s
+ * (printed at setup); for n = 64 divide the time by 64 for a per-token figure. The matrix is
+ * copied until the copies overflow the L3 cache and a call uses the next one, so the weights
+ * come from memory as they do in a real model.
+ *
+ * <p>Run: {@code benchmarks/run MatmulKernelBenchmark -f 1 -wi 2 -i 3 -p format=Q4_0 -p n=1}.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+public class MatmulKernelBenchmark {
+    private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    @Param({"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q6_K"})
+    public String format;
+
+    @Param({"1", "64"})
+    public int n;
+
+    @Param({"vector"})
+    public String kernels;
+
+    @Param({"0"})
+    public int threads;
+
+    @Param({"5632"})
+    public int rows;
+
+    @Param({"2048"})
+    public int cols;
+
+    private Arena arena;
+    private Kernels k;
+    /** Enough copies of the matrix to overflow the L3 cache, cycled through, so weights stream from memory as in a model. */
+    private Weights[] w;
+    private int next;
+    private Activations x;
+    private Activations out;
+    /** Bytes of weights one matmul reads. */
+    public long weightBytes;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        GgmlType type = GgmlType.valueOf(format);
+        KernelProvider provider = ServiceLoader.load(KernelProvider.class).stream().map(ServiceLoader.Provider::get)
+                .filter(p -> p.name().equals(kernels)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no kernel provider " + kernels));
+        k = provider.open(threads > 0 ? new KernelOptions(threads) : KernelOptions.defaults());
+        arena = Arena.ofShared();
+        weightBytes = type.bytesFor((long) rows * cols);
+        int copies = (int) Math.max(1, (96L << 20) / weightBytes + 1);
+        w = new Weights[copies];
+        Random random = new Random(42);
+        for (int c = 0; c < copies; c++) {
+            MemorySegment data = arena.allocate(weightBytes, 64);
+            fill(data, type, random);
+            w[c] = k.weights(new Tensor("bench" + c, type, new long[] {cols, rows}, data));
+        }
+        x = k.activations(n, cols);
+        out = k.activations(n, rows);
+        Random r = new Random(7);
+        float[] row = new float[cols];
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < cols; j++) {
+                row[j] = (float) r.nextGaussian();
+            }
+            x.write(i, row);
+        }
+        System.out.printf("%n%s: %d weight bytes per matmul%n", format, weightBytes);
+    }
+
+    /** Random bytes, with every f16 scale field set to a small finite value (random bits could be NaN). */
+    private static void fill(MemorySegment data, GgmlType type, Random r) {
+        byte[] bytes = new byte[(int) data.byteSize()];
+        r.nextBytes(bytes);
+        MemorySegment.copy(bytes, 0, data, ValueLayout.JAVA_BYTE, 0, bytes.length);
+        int[] fields = switch (type) {
+            case F32, F16, BF16 -> new int[0];
+            case Q8_0, Q4_0, Q5_0 -> new int[] {0};
+            case Q4_1, Q5_1, Q4_K, Q5_K -> new int[] {0, 2};
+            case Q6_K -> new int[] {208};
+            case Q2_K -> new int[] {80, 82};
+            case Q3_K -> new int[] {108};
+            default -> throw new IllegalArgumentException("no benchmark data for " + type);
+        };
+        short half = Float.floatToFloat16(0.01f);
+        if (type == GgmlType.F32) {
+            for (long i = 0; i < data.byteSize() / 4; i++) {
+                data.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, (float) r.nextGaussian());
+            }
+        } else if (type == GgmlType.F16 || type == GgmlType.BF16) {
+            for (long i = 0; i < data.byteSize() / 2; i++) {
+                data.setAtIndex(SHORT, i, type == GgmlType.F16 ? Float.floatToFloat16((float) r.nextGaussian()) : (short) 0x3c00);
+            }
+        }
+        for (long b = 0; fields.length > 0 && b < data.byteSize() / type.blockBytes(); b++) {
+            for (int f : fields) {
+                data.set(SHORT, b * type.blockBytes() + f, half);
+            }
+        }
+    }
+
+    @Benchmark
+    public Activations matmul() {
+        k.matmul(out, w[next], x, n);
+        next = next + 1 == w.length ? 0 : next + 1;
+        return out;
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        k.close();
+        arena.close();
+    }
+}

@@ -1,0 +1,132 @@
+package dev.llamaj.core.kernels.vector;
+
+import static dev.llamaj.core.kernels.vector.Simd.F;
+import static dev.llamaj.core.kernels.vector.Simd.L;
+
+import dev.llamaj.core.kernels.KvCacheType;
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * Causal attention over the off-heap cache, one task per (query row, head). With an F16 cache
+ * the query and the softmax weights are rounded to F16 before their products, as llama.cpp's
+ * matrix products with F16 operands do; with F32 everything stays in float.
+ */
+final class Attention {
+    private final WorkerPool pool;
+    private final float[][] scores;
+    private final float[][] query;
+
+    Attention(WorkerPool pool) {
+        this.pool = pool;
+        this.scores = new float[pool.threads()][0];
+        this.query = new float[pool.threads()][0];
+    }
+
+    void run(VectorActivations out, VectorActivations q, VectorActivations k, VectorActivations v, VectorKvCache cache,
+             int layer, int startPos, int n, int heads, int kvHeads) {
+        if (heads < 1 || kvHeads < 1 || heads % kvHeads != 0 || q.cols() % heads != 0) {
+            throw new IllegalArgumentException("heads " + heads + " / kvHeads " + kvHeads + " do not divide q's " + q.cols()
+                    + " columns evenly");
+        }
+        int headDim = q.cols() / heads;
+        int kvDim = kvHeads * headDim;
+        if (k.cols() != kvDim || v.cols() != kvDim || cache.kvDim() != kvDim || out.cols() != q.cols()) {
+            throw new IllegalArgumentException("attention shapes disagree: q " + q.cols() + ", k " + k.cols() + ", v " + v.cols()
+                    + ", out " + out.cols() + ", cache kvDim " + cache.kvDim() + ", expected kvDim " + kvDim);
+        }
+        if (layer < 0 || layer >= cache.layers() || startPos < 0 || n < 0 || startPos + n > cache.capacity()) {
+            throw new IndexOutOfBoundsException("layer " + layer + ", positions " + startPos + ".." + (startPos + n)
+                    + " outside the cache (" + cache.layers() + " layers, " + cache.capacity() + " positions)");
+        }
+        VectorKernels.checkRows(n, q, k, v, out);
+        for (int i = 0; i < n; i++) {
+            store(cache, cache.keys, cache.rowOffset(layer, startPos + i), k.data, i * kvDim, kvDim);
+            store(cache, cache.values, cache.rowOffset(layer, startPos + i), v.data, i * kvDim, kvDim);
+        }
+        int group = heads / kvHeads;
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        boolean f16 = cache.type() == KvCacheType.F16;
+        int need = startPos + n;
+        pool.run(n * heads, 1, (worker, from, to) -> {
+            if (scores[worker].length < need) {
+                scores[worker] = new float[Math.max(need, 64)];
+            }
+            if (query[worker].length < headDim) {
+                query[worker] = new float[headDim];
+            }
+            for (int task = from; task < to; task++) {
+                int i = task / heads;
+                int h = task % heads;
+                head(out, q, cache, layer, startPos + i, i, h, h / group, headDim, scale, f16, scores[worker], query[worker]);
+            }
+        });
+    }
+
+    private static void store(VectorKvCache cache, MemorySegment seg, long off, float[] src, int from, int count) {
+        if (cache.type() == KvCacheType.F16) {
+            for (int j = 0; j < count; j++) {
+                seg.set(Simd.SHORT, off + 2L * j, Float.floatToFloat16(src[from + j]));
+            }
+        } else {
+            MemorySegment.copy(src, from, seg, Simd.FLOAT, off, count);
+        }
+    }
+
+    private static void head(VectorActivations out, VectorActivations q, VectorKvCache cache, int layer, int pos, int row,
+                             int h, int g, int headDim, float scale, boolean f16, float[] s, float[] qh) {
+        int qo = row * q.cols() + h * headDim;
+        for (int c = 0; c < headDim; c++) {
+            qh[c] = f16 ? ActivationQuantizer.roundF16(q.data[qo + c]) : q.data[qo + c];
+        }
+        long headOff = (long) g * headDim * cache.elementBytes;
+        float max = Float.NEGATIVE_INFINITY;
+        for (int p = 0; p <= pos; p++) {
+            float d = dot(cache.keys, cache.rowOffset(layer, p) + headOff, qh, headDim, f16) * scale;
+            s[p] = d;
+            max = Math.max(max, d);
+        }
+        double sum = 0;
+        for (int p = 0; p <= pos; p++) {
+            float e = (float) Math.exp(s[p] - max);
+            s[p] = e;
+            sum += e;
+        }
+        float inv = (float) (1.0 / sum);
+        int oo = row * out.cols() + h * headDim;
+        java.util.Arrays.fill(out.data, oo, oo + headDim, 0f);
+        for (int p = 0; p <= pos; p++) {
+            float wgt = s[p] * inv;
+            if (f16) {
+                wgt = ActivationQuantizer.roundF16(wgt);
+            }
+            accumulate(cache.values, cache.rowOffset(layer, p) + headOff, wgt, out.data, oo, headDim, f16);
+        }
+    }
+
+    private static float dot(MemorySegment seg, long off, float[] x, int n, boolean f16) {
+        FloatVector acc = FloatVector.zero(F);
+        int c = 0;
+        for (; c + L <= n; c += L) {
+            FloatVector k = f16 ? Simd.f16(seg, off + 2L * c) : FloatVector.fromMemorySegment(F, seg, off + 4L * c, Simd.LE);
+            acc = k.fma(FloatVector.fromArray(F, x, c), acc);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; c < n; c++) {
+            sum += (f16 ? Simd.f16At(seg, off + 2L * c) : seg.get(Simd.FLOAT, off + 4L * c)) * x[c];
+        }
+        return sum;
+    }
+
+    private static void accumulate(MemorySegment seg, long off, float w, float[] out, int oo, int n, boolean f16) {
+        int c = 0;
+        for (; c + L <= n; c += L) {
+            FloatVector val = f16 ? Simd.f16(seg, off + 2L * c) : FloatVector.fromMemorySegment(F, seg, off + 4L * c, Simd.LE);
+            val.fma(FloatVector.broadcast(F, w), FloatVector.fromArray(F, out, oo + c)).intoArray(out, oo + c);
+        }
+        for (; c < n; c++) {
+            out[oo + c] += (f16 ? Simd.f16At(seg, off + 2L * c) : seg.get(Simd.FLOAT, off + 4L * c)) * w;
+        }
+    }
+}

@@ -1,0 +1,92 @@
+package dev.llamaj.core.kernels.vector;
+
+import static dev.llamaj.core.kernels.vector.Simd.F;
+import static dev.llamaj.core.kernels.vector.Simd.L;
+
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/** Dot products for unquantized weights: F32 as is, F16 and BF16 against activations rounded to the same format. */
+final class FloatDots {
+    private FloatDots() {
+    }
+
+    static final RowDot F32 = new RowDot() {
+        @Override
+        public Rounding rounding() {
+            return Rounding.NONE;
+        }
+
+        @Override
+        public float dot(MemorySegment w, long off, RoundedRows x, float[] raw, int row) {
+            int n = x.cols;
+            int xo = row * n;
+            FloatVector a0 = FloatVector.zero(F);
+            FloatVector a1 = FloatVector.zero(F);
+            int i = 0;
+            for (; i + 2 * L <= n; i += 2 * L) {
+                a0 = FloatVector.fromMemorySegment(F, w, off + 4L * i, Simd.LE).fma(FloatVector.fromArray(F, raw, xo + i), a0);
+                a1 = FloatVector.fromMemorySegment(F, w, off + 4L * (i + L), Simd.LE)
+                        .fma(FloatVector.fromArray(F, raw, xo + i + L), a1);
+            }
+            float sum = a0.add(a1).reduceLanes(VectorOperators.ADD);
+            for (; i < n; i++) {
+                sum += w.get(Simd.FLOAT, off + 4L * i) * raw[xo + i];
+            }
+            return sum;
+        }
+    };
+
+    static final RowDot F16 = new RowDot() {
+        @Override
+        public Rounding rounding() {
+            return Rounding.F16;
+        }
+
+        @Override
+        public float dot(MemorySegment w, long off, RoundedRows x, float[] raw, int row) {
+            int n = x.cols;
+            int xo = row * n;
+            float[] a = x.floats;
+            FloatVector a0 = FloatVector.zero(F);
+            FloatVector a1 = FloatVector.zero(F);
+            int i = 0;
+            for (; i + 2 * L <= n; i += 2 * L) {
+                a0 = Simd.f16(w, off + 2L * i).fma(FloatVector.fromArray(F, a, xo + i), a0);
+                a1 = Simd.f16(w, off + 2L * (i + L)).fma(FloatVector.fromArray(F, a, xo + i + L), a1);
+            }
+            float sum = a0.add(a1).reduceLanes(VectorOperators.ADD);
+            for (; i < n; i++) {
+                sum += Simd.f16At(w, off + 2L * i) * a[xo + i];
+            }
+            return sum;
+        }
+    };
+
+    static final RowDot BF16 = new RowDot() {
+        @Override
+        public Rounding rounding() {
+            return Rounding.BF16;
+        }
+
+        @Override
+        public float dot(MemorySegment w, long off, RoundedRows x, float[] raw, int row) {
+            int n = x.cols;
+            int xo = row * n;
+            float[] a = x.floats;
+            FloatVector a0 = FloatVector.zero(F);
+            FloatVector a1 = FloatVector.zero(F);
+            int i = 0;
+            for (; i + 2 * L <= n; i += 2 * L) {
+                a0 = Simd.bf16(w, off + 2L * i).fma(FloatVector.fromArray(F, a, xo + i), a0);
+                a1 = Simd.bf16(w, off + 2L * (i + L)).fma(FloatVector.fromArray(F, a, xo + i + L), a1);
+            }
+            float sum = a0.add(a1).reduceLanes(VectorOperators.ADD);
+            for (; i < n; i++) {
+                sum += Simd.bf16At(w, off + 2L * i) * a[xo + i];
+            }
+            return sum;
+        }
+    };
+}

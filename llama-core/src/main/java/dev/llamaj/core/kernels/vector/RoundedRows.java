@@ -1,0 +1,63 @@
+package dev.llamaj.core.kernels.vector;
+
+/**
+ * Activation rows rounded for one weight format: floats (plain, F16- or BF16-rounded) or 8-bit
+ * quants with their scales. A scratch buffer the kernels reuse from call to call.
+ */
+final class RoundedRows {
+    Rounding rounding;
+    int cols;
+    float[] floats = new float[0];
+    byte[] quants = new byte[0];
+    float[] scales = new float[0];
+    float[] sums = new float[0];
+    int[] blockSums = new int[0];
+
+    /** Sizes the buffers for {@code rows} rows of {@code cols} in {@code rounding}. */
+    void prepare(Rounding rounding, int rows, int cols) {
+        this.rounding = rounding;
+        this.cols = cols;
+        int n = rows * cols;
+        switch (rounding) {
+            case NONE -> {
+            }
+            case F16, BF16 -> floats = grow(floats, n);
+            case Q8_0, Q8_1 -> {
+                quants = grow(quants, n);
+                scales = grow(scales, n / 32);
+                sums = grow(sums, n / 32);
+            }
+            case Q8_K -> {
+                quants = grow(quants, n);
+                scales = grow(scales, n / 256);
+                blockSums = grow(blockSums, n / 16);
+            }
+        }
+    }
+
+    /** Rounds row {@code row} of {@code x} (rows of {@link #cols}). */
+    void round(float[] x, int row) {
+        int off = row * cols;
+        switch (rounding) {
+            case NONE -> {
+            }
+            case F16 -> ActivationQuantizer.roundF16(x, off, cols, floats);
+            case BF16 -> ActivationQuantizer.roundBF16(x, off, cols, floats);
+            case Q8_0 -> ActivationQuantizer.q8_0(x, off, cols, quants, off, scales, off / 32, null);
+            case Q8_1 -> ActivationQuantizer.q8_0(x, off, cols, quants, off, scales, off / 32, sums);
+            case Q8_K -> ActivationQuantizer.q8_K(x, off, cols, quants, off, scales, off / 256, blockSums, off / 16);
+        }
+    }
+
+    private static float[] grow(float[] a, int n) {
+        return a.length >= n ? a : new float[n + n / 4];
+    }
+
+    private static byte[] grow(byte[] a, int n) {
+        return a.length >= n + 64 ? a : new byte[n + n / 4 + 64];
+    }
+
+    private static int[] grow(int[] a, int n) {
+        return a.length >= n ? a : new int[n + n / 4];
+    }
+}

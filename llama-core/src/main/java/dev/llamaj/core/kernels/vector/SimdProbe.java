@@ -1,0 +1,24 @@
+package dev.llamaj.core.kernels.vector;
+
+import jdk.incubator.vector.FloatVector;
+
+/** Says whether the Vector API maps to real SIMD registers here. Loaded only by reflection. */
+final class SimdProbe {
+    private SimdProbe() {
+    }
+
+    /** Null when usable, else what is wrong and how to fix it. */
+    public static String problem() {
+        int bits = FloatVector.SPECIES_PREFERRED.vectorBitSize();
+        if (bits < 256) {
+            return "the CPU's preferred vector width is " + bits + " bits; the vector kernels need 256 (AVX2) or "
+                    + "more, use --kernels scalar";
+        }
+        return null;
+    }
+
+    public static String describe() {
+        return FloatVector.SPECIES_PREFERRED.vectorBitSize() + "-bit SIMD, "
+                + FloatVector.SPECIES_PREFERRED.length() + " float lanes";
+    }
+}

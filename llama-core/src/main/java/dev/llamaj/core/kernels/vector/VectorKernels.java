@@ -1,0 +1,386 @@
+package dev.llamaj.core.kernels.vector;
+
+import static dev.llamaj.core.kernels.vector.Simd.F;
+import static dev.llamaj.core.kernels.vector.Simd.L;
+
+import dev.llamaj.core.kernels.Activations;
+import dev.llamaj.core.kernels.Kernels;
+import dev.llamaj.core.kernels.KvCache;
+import dev.llamaj.core.kernels.KvCacheType;
+import dev.llamaj.core.kernels.Weights;
+import dev.llamaj.core.tensor.GgmlType;
+import dev.llamaj.core.tensor.Tensor;
+import dev.llamaj.core.tensor.TensorFormat;
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/** The vector provider's operations. Loaded only when the Vector API is present (see {@link VectorKernelProvider}). */
+public final class VectorKernels implements Kernels {
+    /** Weight rows kept hot in cache while every token of a batch passes over them. */
+    private static final int ROW_TILE = 16;
+    /** Elements below which an element-wise operation is not worth splitting across threads. */
+    private static final int ELEMENTWISE_GRAIN = 1 << 14;
+    /** Batches from this size on go through the float GEMM kernel, which decodes each weight row once per batch. */
+    private static final int GEMM_MIN_TOKENS = 4;
+
+    private final WorkerPool pool;
+    private final RoundedRows rounded = new RoundedRows();
+    private final Attention attention;
+    /** Per-worker weight rows decoded to floats for the prefill kernel. */
+    private final float[][] rowScratch;
+    private float[] decoded = new float[0];
+
+    public VectorKernels(int threads) {
+        this.pool = new WorkerPool(threads);
+        this.attention = new Attention(pool);
+        this.rowScratch = new float[pool.threads()][0];
+    }
+
+    @Override
+    public String name() {
+        return "vector";
+    }
+
+    @Override
+    public int threads() {
+        return pool.threads();
+    }
+
+    @Override
+    public Weights weights(Tensor tensor) {
+        return new VectorWeights(tensor);
+    }
+
+    @Override
+    public Activations activations(int rows, int cols) {
+        return new VectorActivations(rows, cols);
+    }
+
+    @Override
+    public KvCache kvCache(int layers, int capacity, int kvDim, KvCacheType type) {
+        return new VectorKvCache(layers, capacity, kvDim, type);
+    }
+
+    static RowDot dotFor(GgmlType type) {
+        return switch (type) {
+            case F32 -> FloatDots.F32;
+            case F16 -> FloatDots.F16;
+            case BF16 -> FloatDots.BF16;
+            case Q8_0 -> BlockDots.Q8_0;
+            case Q4_0 -> BlockDots.Q4_0;
+            case Q4_1 -> BlockDots.Q4_1;
+            case Q5_0 -> BlockDots.Q5_0;
+            case Q5_1 -> BlockDots.Q5_1;
+            case Q2_K -> KQuantDots.Q2_K;
+            case Q3_K -> KQuantDots.Q3_K;
+            case Q4_K -> KQuantDots.Q4_K;
+            case Q5_K -> KQuantDots.Q5_K;
+            case Q6_K -> KQuantDots.Q6_K;
+            default -> throw new UnsupportedOperationException("the vector kernels cannot multiply " + type + " weights");
+        };
+    }
+
+    static void checkRows(int n, VectorActivations... as) {
+        for (VectorActivations a : as) {
+            if (n < 0 || n > a.rows()) {
+                throw new IndexOutOfBoundsException(n + " rows requested of activations with " + a.rows());
+            }
+        }
+    }
+
+    @Override
+    public void embed(Activations out, Weights table, int[] tokens) {
+        VectorActivations o = VectorActivations.of(out);
+        Tensor t = VectorWeights.of(table).tensor();
+        int cols = t.rowLength();
+        if (o.cols() != cols || tokens.length > o.rows()) {
+            throw new IllegalArgumentException("embedding " + t + " into activations " + o.rows() + " x " + o.cols()
+                    + " for " + tokens.length + " tokens");
+        }
+        TensorFormat format = TensorFormat.of(t.type());
+        for (int i = 0; i < tokens.length; i++) {
+            if (tokens[i] < 0 || tokens[i] >= t.rows()) {
+                throw new IndexOutOfBoundsException("token " + tokens[i] + " outside " + t.name() + " (" + t.rows() + " rows)");
+            }
+            format.dequantize(t.data(), (long) tokens[i] * cols, o.data, i * cols, cols);
+        }
+    }
+
+    @Override
+    public void matmul(Activations out, Weights w, Activations x, int n) {
+        VectorActivations o = VectorActivations.of(out);
+        VectorActivations a = VectorActivations.of(x);
+        Tensor t = VectorWeights.of(w).tensor();
+        int rows = t.rows();
+        int cols = t.rowLength();
+        if (a.cols() != cols || o.cols() != rows) {
+            throw new IllegalArgumentException("matmul of " + t + " needs input of " + cols + " and output of " + rows
+                    + " columns, got " + a.cols() + " and " + o.cols());
+        }
+        checkRows(n, o, a);
+        if (cols % t.type().blockSize() != 0) {
+            throw new IllegalArgumentException(t + ": row length " + cols + " is not a multiple of the block size");
+        }
+        RowDot dot = dotFor(t.type());
+        rounded.prepare(dot.rounding(), n, cols);
+        if (dot.rounding() != Rounding.NONE) {
+            pool.run(n, 1, (wk, from, to) -> {
+                for (int r = from; r < to; r++) {
+                    rounded.round(a.data, r);
+                }
+            });
+        }
+        MemorySegment seg = t.data();
+        long rowBytes = t.rowBytes();
+        float[] od = o.data;
+        float[] raw = a.data;
+        if (n >= GEMM_MIN_TOKENS && cols % L == 0) {
+            prefill(t, dot.rounding(), a, n, od);
+            return;
+        }
+        pool.run(rows, 4, (wk, from, to) -> {
+            for (int r0 = from; r0 < to; r0 += ROW_TILE) {
+                int r1 = Math.min(to, r0 + ROW_TILE);
+                for (int tok = 0; tok < n; tok++) {
+                    int base = tok * rows;
+                    for (int r = r0; r < r1; r++) {
+                        od[base + r] = dot.dot(seg, r * rowBytes, rounded, raw, tok);
+                    }
+                }
+            }
+        });
+    }
+
+    /**
+     * A batch: weights are decoded to floats 4 rows at a time (once per batch, not per token) and
+     * multiplied with the rounded activations decoded back to floats, in register tiles.
+     */
+    private void prefill(Tensor t, Rounding rounding, VectorActivations a, int n, float[] od) {
+        int rows = t.rows();
+        int cols = t.rowLength();
+        float[] x = decodedActivations(rounding, a, n, cols);
+        GgmlType type = t.type();
+        MemorySegment seg = t.data();
+        pool.run((rows + 3) / 4, 1, (wk, from, to) -> {
+            float[] w = rowScratch(wk, 4 * cols);
+            for (int b = from; b < to; b++) {
+                int r0 = 4 * b;
+                int nr = Math.min(4, rows - r0);
+                Dequant.rows(type, seg, (long) r0 * cols, nr * cols, w);
+                Gemm.rowBlock(w, nr, x, n, cols, od, rows, r0);
+            }
+        });
+    }
+
+    private float[] decodedActivations(Rounding rounding, VectorActivations a, int n, int cols) {
+        switch (rounding) {
+            case NONE:
+                return a.data;
+            case F16:
+            case BF16:
+                return rounded.floats;
+            default:
+                break;
+        }
+        if (decoded.length < n * cols) {
+            decoded = new float[n * cols];
+        }
+        int block = rounding == Rounding.Q8_K ? 256 : 32;
+        float[] out = decoded;
+        pool.run(n, 1, (wk, from, to) -> {
+            for (int i = from * cols; i < to * cols; i++) {
+                out[i] = rounded.quants[i] * rounded.scales[i / block];
+            }
+        });
+        return out;
+    }
+
+    private float[] rowScratch(int worker, int size) {
+        if (rowScratch[worker].length < size) {
+            rowScratch[worker] = new float[size];
+        }
+        return rowScratch[worker];
+    }
+
+    @Override
+    public void rmsNorm(Activations out, Activations x, Weights w, float eps, int n) {
+        VectorActivations o = VectorActivations.of(out);
+        VectorActivations a = VectorActivations.of(x);
+        Tensor t = VectorWeights.of(w).tensor();
+        int cols = a.cols();
+        if (t.type() != GgmlType.F32 || t.elementCount() != cols || o.cols() != cols) {
+            throw new IllegalArgumentException("RMSNorm weight " + t + " must be F32 of " + cols + " elements");
+        }
+        checkRows(n, o, a);
+        MemorySegment ws = t.data();
+        pool.run(n, Math.max(1, ELEMENTWISE_GRAIN / cols), (wk, from, to) -> {
+            for (int r = from; r < to; r++) {
+                Elementwise.rmsNorm(o.data, a.data, r * cols, cols, ws, eps);
+            }
+        });
+    }
+
+    @Override
+    public void rope(Activations x, int heads, int headDim, int ropeDim, float freqBase, int startPos, int n) {
+        VectorActivations a = VectorActivations.of(x);
+        if (heads * headDim > a.cols() || ropeDim > headDim || ropeDim % 2 != 0) {
+            throw new IllegalArgumentException("rope over " + heads + " heads of " + headDim + " (ropeDim " + ropeDim
+                    + ") does not fit rows of " + a.cols());
+        }
+        checkRows(n, a);
+        pool.run(n, 1, (wk, from, to) -> {
+            float[] cos = new float[ropeDim / 2];
+            float[] sin = new float[ropeDim / 2];
+            for (int r = from; r < to; r++) {
+                Elementwise.rope(a.data, r * a.cols(), heads, headDim, ropeDim, freqBase, startPos + r, cos, sin);
+            }
+        });
+    }
+
+    @Override
+    public void attention(Activations out, Activations q, Activations k, Activations v, KvCache cache, int layer,
+                          int startPos, int n, int heads, int kvHeads) {
+        attention.run(VectorActivations.of(out), VectorActivations.of(q), VectorActivations.of(k), VectorActivations.of(v),
+                VectorKvCache.of(cache), layer, startPos, n, heads, kvHeads);
+    }
+
+    @Override
+    public void swiglu(Activations gate, Activations up, int n) {
+        VectorActivations g = VectorActivations.of(gate);
+        VectorActivations u = VectorActivations.of(up);
+        sameShape(g, u, n);
+        int cols = g.cols();
+        pool.run(n, Math.max(1, ELEMENTWISE_GRAIN / cols), (wk, from, to) ->
+                Elementwise.swiglu(g.data, u.data, from * cols, to * cols));
+    }
+
+    @Override
+    public void add(Activations x, Activations y, int n) {
+        VectorActivations a = VectorActivations.of(x);
+        VectorActivations b = VectorActivations.of(y);
+        sameShape(a, b, n);
+        int cols = a.cols();
+        pool.run(n, Math.max(1, ELEMENTWISE_GRAIN / cols), (wk, from, to) ->
+                Elementwise.add(a.data, b.data, from * cols, to * cols));
+    }
+
+    @Override
+    public void softmax(Activations x, int n) {
+        VectorActivations a = VectorActivations.of(x);
+        checkRows(n, a);
+        for (int r = 0; r < n; r++) {
+            Elementwise.softmax(a.data, r * a.cols(), a.cols());
+        }
+    }
+
+    @Override
+    public void copyRows(Activations dst, int dstRow, Activations src, int srcRow, int n) {
+        VectorActivations d = VectorActivations.of(dst);
+        VectorActivations s = VectorActivations.of(src);
+        if (d.cols() != s.cols() || n < 0 || dstRow < 0 || srcRow < 0 || dstRow + n > d.rows() || srcRow + n > s.rows()) {
+            throw new IndexOutOfBoundsException("copying " + n + " rows from row " + srcRow + " of " + s.rows() + " x "
+                    + s.cols() + " to row " + dstRow + " of " + d.rows() + " x " + d.cols());
+        }
+        System.arraycopy(s.data, srcRow * s.cols(), d.data, dstRow * d.cols(), n * d.cols());
+    }
+
+    private static void sameShape(VectorActivations a, VectorActivations b, int n) {
+        if (a.cols() != b.cols()) {
+            throw new IllegalArgumentException("element-wise operation on rows of " + a.cols() + " and " + b.cols());
+        }
+        checkRows(n, a, b);
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+    }
+
+    /** Vectorized element-wise kernels on float rows. */
+    static final class Elementwise {
+        private Elementwise() {
+        }
+
+        static void rmsNorm(float[] out, float[] x, int off, int n, MemorySegment w, float eps) {
+            FloatVector acc = FloatVector.zero(F);
+            int i = 0;
+            for (; i + L <= n; i += L) {
+                FloatVector v = FloatVector.fromArray(F, x, off + i);
+                acc = v.fma(v, acc);
+            }
+            double ss = acc.reduceLanes(VectorOperators.ADD);
+            for (; i < n; i++) {
+                ss += x[off + i] * x[off + i];
+            }
+            float scale = (float) (1.0 / Math.sqrt((float) (ss / n) + eps));
+            i = 0;
+            for (; i + L <= n; i += L) {
+                FloatVector.fromArray(F, x, off + i).mul(scale)
+                        .mul(FloatVector.fromMemorySegment(F, w, 4L * i, Simd.LE)).intoArray(out, off + i);
+            }
+            for (; i < n; i++) {
+                out[off + i] = x[off + i] * scale * w.get(Simd.FLOAT, 4L * i);
+            }
+        }
+
+        static void rope(float[] x, int off, int heads, int headDim, int ropeDim, float base, int pos, float[] cos, float[] sin) {
+            // llama.cpp advances theta by repeated float multiplication; doing the same keeps our angles identical
+            float thetaScale = (float) Math.pow(base, -2.0f / ropeDim);
+            float theta = pos;
+            for (int j = 0; j < ropeDim / 2; j++) {
+                cos[j] = (float) Math.cos(theta);
+                sin[j] = (float) Math.sin(theta);
+                theta *= thetaScale;
+            }
+            for (int h = 0; h < heads; h++) {
+                int ho = off + h * headDim;
+                for (int j = 0; j < ropeDim / 2; j++) {
+                    float x0 = x[ho + 2 * j];
+                    float x1 = x[ho + 2 * j + 1];
+                    x[ho + 2 * j] = x0 * cos[j] - x1 * sin[j];
+                    x[ho + 2 * j + 1] = x0 * sin[j] + x1 * cos[j];
+                }
+            }
+        }
+
+        static void swiglu(float[] g, float[] u, int from, int to) {
+            int i = from;
+            for (; i + L <= to; i += L) {
+                FloatVector gv = FloatVector.fromArray(F, g, i);
+                FloatVector silu = gv.div(gv.neg().lanewise(VectorOperators.EXP).add(1f));
+                silu.mul(FloatVector.fromArray(F, u, i)).intoArray(g, i);
+            }
+            for (; i < to; i++) {
+                g[i] = (float) (g[i] / (1 + Math.exp(-g[i]))) * u[i];
+            }
+        }
+
+        static void add(float[] x, float[] y, int from, int to) {
+            int i = from;
+            for (; i + L <= to; i += L) {
+                FloatVector.fromArray(F, x, i).add(FloatVector.fromArray(F, y, i)).intoArray(x, i);
+            }
+            for (; i < to; i++) {
+                x[i] += y[i];
+            }
+        }
+
+        static void softmax(float[] x, int off, int n) {
+            float max = Float.NEGATIVE_INFINITY;
+            for (int i = off; i < off + n; i++) {
+                max = Math.max(max, x[i]);
+            }
+            double sum = 0;
+            for (int i = off; i < off + n; i++) {
+                float e = (float) Math.exp(x[i] - max);
+                x[i] = e;
+                sum += e;
+            }
+            float inv = (float) (1.0 / sum);
+            for (int i = off; i < off + n; i++) {
+                x[i] *= inv;
+            }
+        }
+    }
+}

@@ -1,0 +1,98 @@
+package dev.llamaj.core.kernels.vector;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.llamaj.core.kernels.Availability;
+import dev.llamaj.core.kernels.KernelOptions;
+import dev.llamaj.core.kernels.KernelProvider;
+import dev.llamaj.core.kernels.Kernels;
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.util.ServiceLoader;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import org.junit.jupiter.api.Test;
+
+class VectorKernelProviderTest {
+    @Test
+    void foundByServiceLoaderAvailableWithTheModule() {
+        KernelProvider p = ServiceLoader.load(KernelProvider.class).stream().map(ServiceLoader.Provider::get)
+                .filter(k -> k.name().equals("vector")).findFirst().orElseThrow();
+        assertEquals(100, p.rank());
+        Availability a = p.availability();
+        // tests run with --add-modules jdk.incubator.vector on an x86-64 CPU with AVX2 or better
+        assertTrue(a.available(), a.reason());
+        assertTrue(a.reason().contains("SIMD"), a.reason());
+        try (Kernels k = p.open(new KernelOptions(3))) {
+            assertEquals("vector", k.name());
+            assertEquals(3, k.threads());
+        }
+    }
+
+    @Test
+    void workersCoverEveryItemOnceAndStopOnClose() throws InterruptedException {
+        WorkerPool pool = new WorkerPool(3);
+        for (int round = 0; round < 200; round++) {
+            int count = 1 + round * 7;
+            AtomicIntegerArray seen = new AtomicIntegerArray(count);
+            pool.run(count, 1, (w, from, to) -> {
+                for (int i = from; i < to; i++) {
+                    seen.incrementAndGet(i);
+                }
+            });
+            for (int i = 0; i < count; i++) {
+                assertEquals(1, seen.get(i), "item " + i + " of " + count);
+            }
+        }
+        pool.close();
+        assertThrows(IllegalStateException.class, () -> pool.run(10, 1, (w, from, to) -> { }));
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().startsWith("llamaj-vector-")) {
+                t.join(10_000); // not a timing assertion: only waits for the workers to notice close()
+            }
+        }
+    }
+
+    @Test
+    void aFailingShareIsRethrownToTheCaller() {
+        try (WorkerPool pool = new WorkerPool(2)) {
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> pool.run(1000, 1, (w, from, to) -> {
+                if (from <= 500 && 500 < to) {
+                    throw new IllegalStateException("boom at " + from);
+                }
+            }));
+            assertTrue(e.getMessage().startsWith("boom"));
+            int[] total = new int[1];
+            pool.run(1, 1, (w, from, to) -> total[0] += to - from); // still usable
+            assertEquals(1, total[0]);
+        }
+    }
+
+    /**
+     * Without {@code --add-modules jdk.incubator.vector} the provider class must still load and
+     * say how to fix it (core only {@code requires static} the module).
+     */
+    @Test
+    void withoutTheModuleItSaysWhyAndHowToFixIt() throws Exception {
+        String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
+        Process p = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                AvailabilityMain.class.getName()).redirectErrorStream(true).start();
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "child JVM did not finish");
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.exitValue(), output);
+        assertTrue(output.contains("available=false"), output);
+        assertTrue(output.contains("--add-modules jdk.incubator.vector"), output);
+        assertFalse(output.contains("Exception"), output);
+    }
+
+    /** Prints the vector provider's availability; run in a JVM without the incubator module. */
+    public static final class AvailabilityMain {
+        public static void main(String[] args) {
+            Availability a = new VectorKernelProvider().availability();
+            System.out.println("available=" + a.available() + " reason=" + a.reason());
+        }
+    }
+}

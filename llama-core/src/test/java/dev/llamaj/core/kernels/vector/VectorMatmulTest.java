@@ -1,0 +1,258 @@
+package dev.llamaj.core.kernels.vector;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.llamaj.core.kernels.Activations;
+import dev.llamaj.core.kernels.Weights;
+import dev.llamaj.core.tensor.GgmlType;
+import dev.llamaj.core.tensor.RandomBlocks;
+import dev.llamaj.core.tensor.Tensor;
+import dev.llamaj.core.tensor.TensorFormat;
+import java.lang.foreign.Arena;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Matrix products of every format against the reference dequantizers of {@code tensor}, on an
+ * odd number of rows, several tokens and two worker threads.
+ */
+class VectorMatmulTest {
+    private static final int ROWS = 37;
+    private static final int TOKENS = 5;
+    private static VectorKernels kernels;
+
+    @BeforeAll
+    static void open() {
+        kernels = new VectorKernels(2);
+    }
+
+    @AfterAll
+    static void close() {
+        kernels.close();
+    }
+
+    static GgmlType[] formats() {
+        return RandomBlocks.SUPPORTED;
+    }
+
+    private static int colsFor(GgmlType type) {
+        // two super-blocks for K-quants; an odd number of blocks of 32 otherwise; F32 with a ragged tail
+        return type.blockSize() == 256 ? 512 : type == GgmlType.F32 ? 172 : type.blockSize() == 32 ? 96 + 64 : 150;
+    }
+
+    /**
+     * Against exact float math: the only difference allowed is what rounding the activations
+     * costs, bounded per element by half a quantization step (amax/254 for 8-bit blocks, plus
+     * the F16 rounding of a Q8_0 scale, 2^-11 relative) or by the F16 (2^-11) / BF16 (2^-8)
+     * rounding of x; summed as Σ|w_i|·err_i, plus 1e-5 of Σ|w·x| for float summation order.
+     */
+    @ParameterizedTest
+    @MethodSource("formats")
+    void matchesExactMathWithinTheActivationRoundingBound(GgmlType type) {
+        int cols = colsFor(type);
+        try (Arena arena = Arena.ofShared()) {
+            Tensor t = RandomBlocks.matrix(arena, "w", type, ROWS, cols, 11);
+            float[] x = RandomBlocks.vector(TOKENS * cols, 5);
+            float[] out = multiply(t, x, TOKENS);
+            float[] row = new float[cols];
+            for (int tok = 0; tok < TOKENS; tok++) {
+                double[] err = roundingError(type, x, tok * cols, cols);
+                for (int r = 0; r < ROWS; r++) {
+                    TensorFormat.of(type).dequantize(t.data(), (long) r * cols, row, 0, cols);
+                    double exact = 0;
+                    double bound = 0;
+                    double magnitude = 0;
+                    for (int i = 0; i < cols; i++) {
+                        exact += (double) row[i] * x[tok * cols + i];
+                        bound += Math.abs(row[i]) * err[i];
+                        magnitude += Math.abs((double) row[i] * x[tok * cols + i]);
+                    }
+                    double got = out[tok * ROWS + r];
+                    assertTrue(Math.abs(got - exact) <= bound + 1e-5 * magnitude,
+                            type + " row " + r + " token " + tok + ": " + got + " vs " + exact + " (bound " + bound + ")");
+                }
+            }
+        }
+    }
+
+    /**
+     * Against the same math on the rounded activations (decoded back to floats): this checks the
+     * integer dot products and scale handling exactly, up to float summation (1e-5 of Σ|w·x̂|).
+     */
+    @ParameterizedTest
+    @MethodSource("formats")
+    void matchesTheRoundedActivationsDotProduct(GgmlType type) {
+        int cols = colsFor(type);
+        try (Arena arena = Arena.ofShared()) {
+            Tensor t = RandomBlocks.matrix(arena, "w", type, ROWS, cols, 12);
+            float[] x = RandomBlocks.vector(TOKENS * cols, 6);
+            float[] out = multiply(t, x, TOKENS);
+            RowDot dot = VectorKernels.dotFor(type);
+            RoundedRows rounded = new RoundedRows();
+            rounded.prepare(dot.rounding(), TOKENS, cols);
+            float[] row = new float[cols];
+            for (int tok = 0; tok < TOKENS; tok++) {
+                rounded.round(x, tok);
+                double[] xr = decoded(rounded, x, tok, cols);
+                for (int r = 0; r < ROWS; r++) {
+                    TensorFormat.of(type).dequantize(t.data(), (long) r * cols, row, 0, cols);
+                    double expected = 0;
+                    double magnitude = 0;
+                    for (int i = 0; i < cols; i++) {
+                        expected += row[i] * xr[i];
+                        magnitude += Math.abs(row[i] * xr[i]);
+                    }
+                    assertEquals(expected, out[tok * ROWS + r], 1e-5 * magnitude + minTermRounding(t, r, rounded, tok),
+                            type + " row " + r + " token " + tok);
+                }
+            }
+        }
+    }
+
+    /**
+     * A batch (the GEMM path: weights decoded to floats, products summed in float) gives each token
+     * what a single-token call (integer dot products) gives it, up to float summation order
+     * (1e-5 of Σ|w·x|) and, for Q4_1/Q5_1, the F16 rounding of the Q8_1 block sums the
+     * single-token path uses (see {@link #minTermRounding}).
+     */
+    @ParameterizedTest
+    @MethodSource("formats")
+    void batchAgreesWithOneTokenAtATime(GgmlType type) {
+        int cols = colsFor(type);
+        try (Arena arena = Arena.ofShared()) {
+            Tensor t = RandomBlocks.matrix(arena, "w", type, ROWS, cols, 13);
+            float[] x = RandomBlocks.vector(TOKENS * cols, 7);
+            float[] batch = multiply(t, x, TOKENS);
+            float[] row = new float[cols];
+            RoundedRows rounded = new RoundedRows();
+            rounded.prepare(VectorKernels.dotFor(type).rounding(), TOKENS, cols);
+            for (int tok = 0; tok < TOKENS; tok++) {
+                rounded.round(x, tok);
+                float[] one = multiply(t, java.util.Arrays.copyOfRange(x, tok * cols, (tok + 1) * cols), 1);
+                for (int r = 0; r < ROWS; r++) {
+                    TensorFormat.of(type).dequantize(t.data(), (long) r * cols, row, 0, cols);
+                    double magnitude = 0;
+                    for (int i = 0; i < cols; i++) {
+                        magnitude += Math.abs((double) row[i] * x[tok * cols + i]);
+                    }
+                    assertEquals(one[r], batch[tok * ROWS + r], 1e-5 * magnitude + minTermRounding(t, r, rounded, tok),
+                            type + " row " + r + " token " + tok);
+                }
+            }
+        }
+    }
+
+    /** The vectorized decoders of the prefill path produce the reference's floats exactly. */
+    @ParameterizedTest
+    @MethodSource("formats")
+    void prefillDecoderEqualsTheReference(GgmlType type) {
+        int cols = 512;
+        try (Arena arena = Arena.ofShared()) {
+            Tensor t = RandomBlocks.matrix(arena, "w", type, 3, cols, 14);
+            float[] expected = new float[2 * cols];
+            float[] got = new float[2 * cols];
+            TensorFormat.of(type).dequantize(t.data(), cols, expected, 0, 2 * cols);
+            Dequant.rows(type, t.data(), cols, 2 * cols, got);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(expected, got, type.toString());
+        }
+    }
+
+    @Test
+    void rejectsMismatchedShapesAndUnsupportedTypes() {
+        try (Arena arena = Arena.ofShared()) {
+            Tensor t = RandomBlocks.matrix(arena, "w", GgmlType.Q8_0, 4, 64, 1);
+            Weights w = kernels.weights(t);
+            assertThrows(IllegalArgumentException.class, () -> kernels.matmul(kernels.activations(1, 4), w,
+                    kernels.activations(1, 32), 1));
+            assertThrows(IndexOutOfBoundsException.class, () -> kernels.matmul(kernels.activations(1, 4), w,
+                    kernels.activations(1, 64), 2));
+            Tensor iq = new Tensor("iq", GgmlType.IQ4_NL, new long[] {32, 1}, arena.allocate(18));
+            UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
+                    () -> kernels.matmul(kernels.activations(1, 1), kernels.weights(iq), kernels.activations(1, 32), 1));
+            assertTrue(e.getMessage().contains("IQ4_NL"));
+        }
+    }
+
+    private static float[] multiply(Tensor t, float[] x, int n) {
+        int cols = t.rowLength();
+        Activations in = kernels.activations(n, cols);
+        Activations out = kernels.activations(n, t.rows());
+        float[] row = new float[cols];
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(x, i * cols, row, 0, cols);
+            in.write(i, row);
+        }
+        kernels.matmul(out, kernels.weights(t), in, n);
+        float[] result = new float[n * t.rows()];
+        float[] o = new float[t.rows()];
+        for (int i = 0; i < n; i++) {
+            out.read(i, o);
+            System.arraycopy(o, 0, result, i * t.rows(), t.rows());
+        }
+        return result;
+    }
+
+    private static double[] roundingError(GgmlType type, float[] x, int off, int n) {
+        double[] err = new double[n];
+        int block = switch (type) {
+            case F32, F16, BF16 -> 1;
+            case Q2_K, Q3_K, Q4_K, Q5_K, Q6_K -> 256;
+            default -> 32;
+        };
+        for (int b = 0; b < n; b += block) {
+            double amax = 0;
+            for (int i = b; i < b + block; i++) {
+                amax = Math.max(amax, Math.abs(x[off + i]));
+            }
+            for (int i = b; i < b + block; i++) {
+                double ax = Math.abs(x[off + i]);
+                err[i] = switch (type) {
+                    case F32 -> 0;
+                    case F16 -> ax * 0x1p-11;
+                    case BF16 -> ax * 0x1p-8;
+                    case Q2_K, Q3_K, Q4_K, Q5_K, Q6_K -> amax / 254 * 1.0001;
+                    default -> amax / 254 * 1.0001 + (ax + amax / 254) * 0x1p-11;
+                };
+            }
+        }
+        return err;
+    }
+
+    /**
+     * Q4_1/Q5_1 take their minimum's share from the Q8_1 block sum {@code s = F16(d·Σq)}, as
+     * llama.cpp does, not from the decoded activations: allow that F16 rounding, 2^-11 of |m·s|.
+     */
+    private static double minTermRounding(Tensor t, int row, RoundedRows x, int tok) {
+        if (x.rounding != Rounding.Q8_1) {
+            return 0;
+        }
+        int nb = t.rowLength() / 32;
+        double allowed = 0;
+        for (int b = 0; b < nb; b++) {
+            long at = t.rowBytes() * row + (long) t.type().blockBytes() * b + 2;
+            float m = Float.float16ToFloat(t.data().get(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, at));
+            allowed += Math.abs(m * x.sums[tok * nb + b]) * 0x1p-11;
+        }
+        return allowed;
+    }
+
+    private static double[] decoded(RoundedRows r, float[] raw, int tok, int cols) {
+        double[] v = new double[cols];
+        for (int i = 0; i < cols; i++) {
+            int e = tok * cols + i;
+            v[i] = switch (r.rounding) {
+                case NONE -> raw[e];
+                case F16, BF16 -> r.floats[e];
+                case Q8_0, Q8_1 -> (double) r.quants[e] * r.scales[e / 32];
+                case Q8_K -> (double) r.quants[e] * r.scales[e / 256];
+            };
+        }
+        return v;
+    }
+
+}
