@@ -1,0 +1,174 @@
+// Weight formats on the device: every supported type is read in chunks of 32 consecutive
+// elements of a row, dequantized into registers. A chunk is a whole block for Q8_0/Q4_0 and a
+// sub-block of 32 for the 256-element K-quants, so one loop shape serves every format.
+// Layouts follow ../shared/tools/synth/LAYOUTS.md (ggml's, little endian).
+#pragma once
+#include <cuda_fp16.h>
+#include <stdint.h>
+
+// ggml type ids, as in GGUF (and dev.llamaj.core.tensor.GgmlType).
+enum : int {
+    T_F32 = 0, T_F16 = 1, T_Q4_0 = 2, T_Q8_0 = 8, T_Q4_K = 12, T_Q6_K = 14, T_BF16 = 30
+};
+
+// Bytes one row of `cols` elements takes, or -1 for a type the device cannot read.
+static inline long long row_bytes(int type, long long cols) {
+    switch (type) {
+        case T_F32: return cols * 4;
+        case T_F16: case T_BF16: return cols * 2;
+        case T_Q8_0: return cols / 32 * 34;
+        case T_Q4_0: return cols / 32 * 18;
+        case T_Q4_K: return cols / 256 * 144;
+        case T_Q6_K: return cols / 256 * 210;
+        default: return -1;
+    }
+}
+
+__device__ __forceinline__ float ld_f16(const uint8_t* p) {
+    return __half2float(__ushort_as_half(*(const unsigned short*) p));
+}
+
+__device__ __forceinline__ float bf16_bits(unsigned short b) {
+    return __uint_as_float(((unsigned) b) << 16);
+}
+
+// Elements 32c .. 32c+31 of a row as floats. `row` is the row's first byte.
+template <int TYPE>
+__device__ __forceinline__ void load_chunk(const uint8_t* __restrict__ row, int c, float v[32]);
+
+template <>
+__device__ __forceinline__ void load_chunk<T_F32>(const uint8_t* __restrict__ row, int c, float v[32]) {
+    const float4* p = (const float4*) (row + (size_t) c * 128);
+#pragma unroll
+    for (int i = 0; i < 8; i++) {
+        float4 f = __ldg(p + i);
+        v[4 * i] = f.x; v[4 * i + 1] = f.y; v[4 * i + 2] = f.z; v[4 * i + 3] = f.w;
+    }
+}
+
+template <>
+__device__ __forceinline__ void load_chunk<T_F16>(const uint8_t* __restrict__ row, int c, float v[32]) {
+    const uint4* p = (const uint4*) (row + (size_t) c * 64);
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+        uint4 u = __ldg(p + i);
+        const __half2* h = (const __half2*) &u;
+#pragma unroll
+        for (int j = 0; j < 4; j++) {
+            float2 f = __half22float2(h[j]);
+            v[8 * i + 2 * j] = f.x; v[8 * i + 2 * j + 1] = f.y;
+        }
+    }
+}
+
+template <>
+__device__ __forceinline__ void load_chunk<T_BF16>(const uint8_t* __restrict__ row, int c, float v[32]) {
+    const uint4* p = (const uint4*) (row + (size_t) c * 64);
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+        uint4 u = __ldg(p + i);
+        unsigned w[4] = {u.x, u.y, u.z, u.w};
+#pragma unroll
+        for (int j = 0; j < 4; j++) {
+            v[8 * i + 2 * j] = __uint_as_float(w[j] << 16);
+            v[8 * i + 2 * j + 1] = __uint_as_float(w[j] & 0xffff0000u);
+        }
+    }
+}
+
+// Q8_0: f16 d, i8 qs[32]; value d·q. Blocks are 34 bytes, so reads are 2-byte aligned.
+template <>
+__device__ __forceinline__ void load_chunk<T_Q8_0>(const uint8_t* __restrict__ row, int c, float v[32]) {
+    const uint8_t* b = row + (size_t) c * 34;
+    float d = ld_f16(b);
+    const unsigned short* q = (const unsigned short*) (b + 2);
+#pragma unroll
+    for (int i = 0; i < 16; i++) {
+        unsigned short u = q[i];
+        v[2 * i] = d * (float) (int8_t) (u & 0xff);
+        v[2 * i + 1] = d * (float) (int8_t) (u >> 8);
+    }
+}
+
+// Q4_0: f16 d, u8 qs[16]; element j in the low nibble of qs[j], j+16 in the high one; d·(q−8).
+template <>
+__device__ __forceinline__ void load_chunk<T_Q4_0>(const uint8_t* __restrict__ row, int c, float v[32]) {
+    const uint8_t* b = row + (size_t) c * 18;
+    float d = ld_f16(b);
+    const unsigned short* q = (const unsigned short*) (b + 2);
+#pragma unroll
+    for (int i = 0; i < 8; i++) {
+        unsigned short u = q[i];
+        int lo = u & 0xff, hi = u >> 8;
+        v[2 * i] = d * (float) ((lo & 15) - 8);
+        v[2 * i + 1] = d * (float) ((hi & 15) - 8);
+        v[2 * i + 16] = d * (float) ((lo >> 4) - 8);
+        v[2 * i + 17] = d * (float) ((hi >> 4) - 8);
+    }
+}
+
+// Q4_K: f16 d, f16 dmin, u8 scales[12], u8 qs[128]; sub-block s = 2j+h holds elements
+// 64j+32h+l from qs[32j+l] (low nibble h=0, high h=1); value d·sc_s·q − dmin·m_s.
+template <>
+__device__ __forceinline__ void load_chunk<T_Q4_K>(const uint8_t* __restrict__ row, int c, float v[32]) {
+    const uint8_t* b = row + (size_t) (c >> 3) * 144;
+    const int s = c & 7, j = s >> 1, h = s & 1;
+    const float d = ld_f16(b), dmin = ld_f16(b + 2);
+    const uint8_t* sc = b + 4;
+    int scale, min;
+    if (s < 4) {
+        scale = sc[s] & 63;
+        min = sc[s + 4] & 63;
+    } else {
+        scale = (sc[s + 4] & 15) | ((sc[s - 4] >> 6) << 4);
+        min = (sc[s + 4] >> 4) | ((sc[s] >> 6) << 4);
+    }
+    const float ds = d * (float) scale, dm = dmin * (float) min;
+    const uint4* q = (const uint4*) (b + 16 + 32 * j);
+#pragma unroll
+    for (int i = 0; i < 2; i++) {
+        uint4 u = __ldg(q + i);
+        unsigned w[4] = {u.x, u.y, u.z, u.w};
+#pragma unroll
+        for (int k = 0; k < 16; k++) {
+            unsigned byte = (w[k >> 2] >> (8 * (k & 3))) & 0xff;
+            unsigned nib = h ? (byte >> 4) : (byte & 15);
+            v[16 * i + k] = ds * (float) nib - dm;
+        }
+    }
+}
+
+// Q6_K: u8 ql[128], u8 qh[64], i8 scales[16], f16 d; element 128n+32k+l has its low 4 bits in
+// ql[64n+l+32(k&1)] (low nibble k<2, high k>=2), high 2 bits in qh[32n+l] bits 2k..2k+1;
+// value d·scales[e/16]·(q−32). Blocks are 210 bytes: only 2-byte reads are aligned.
+template <>
+__device__ __forceinline__ void load_chunk<T_Q6_K>(const uint8_t* __restrict__ row, int c, float v[32]) {
+    const uint8_t* b = row + (size_t) (c >> 3) * 210;
+    const int cc = c & 7, n = cc >> 2, k = cc & 3;
+    const float d = ld_f16(b + 208);
+    const float s0 = d * (float) (int8_t) b[192 + 2 * cc];
+    const float s1 = d * (float) (int8_t) b[192 + 2 * cc + 1];
+    const unsigned short* ql = (const unsigned short*) (b + 64 * n + 32 * (k & 1));
+    const unsigned short* qh = (const unsigned short*) (b + 128 + 32 * n);
+    const int lowShift = (k >> 1) * 4, highShift = 2 * k;
+#pragma unroll
+    for (int i = 0; i < 16; i++) {
+        unsigned lw = ql[i], hw = qh[i];
+#pragma unroll
+        for (int t = 0; t < 2; t++) {
+            int l = 2 * i + t;
+            int lo = ((lw >> (8 * t)) >> lowShift) & 15;
+            int hi = ((hw >> (8 * t)) >> highShift) & 3;
+            v[l] = (l < 16 ? s0 : s1) * (float) ((lo | (hi << 4)) - 32);
+        }
+    }
+}
+
+// One element of a vector weight (a norm weight): only the plain float types are allowed there.
+__device__ __forceinline__ float load_elem(int type, const uint8_t* __restrict__ p, int i) {
+    switch (type) {
+        case T_F16: return ld_f16(p + 2 * (size_t) i);
+        case T_BF16: return bf16_bits(((const unsigned short*) p)[i]);
+        default: return ((const float*) p)[i];
+    }
+}
