@@ -5,7 +5,10 @@ import dev.llamaj.core.kernels.KernelOptions;
 import dev.llamaj.core.kernels.KernelProvider;
 import dev.llamaj.core.kernels.Kernels;
 
-/** Placeholder until the scalar provider lands. */
+/**
+ * Plain Java kernels, one thread, F32 activations and double sums: the exact-math reference
+ * every other provider is tested against, and the fallback that runs anywhere.
+ */
 public final class ScalarKernelProvider implements KernelProvider {
     @Override
     public String name() {
@@ -19,11 +22,12 @@ public final class ScalarKernelProvider implements KernelProvider {
 
     @Override
     public Availability availability() {
-        return Availability.no("not implemented yet");
+        return Availability.yes("plain Java, runs on any JVM (single-threaded reference; slow)");
     }
 
+    /** Opens scalar kernels; {@code options.threads()} is ignored: the reference runs on the caller's thread. */
     @Override
     public Kernels open(KernelOptions options) {
-        throw new UnsupportedOperationException("scalar kernels are not implemented yet");
+        return new ScalarKernels();
     }
 }

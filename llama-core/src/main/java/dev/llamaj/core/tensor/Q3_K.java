@@ -1,0 +1,42 @@
+package dev.llamaj.core.tensor;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Super-blocks of 256 in 110 bytes: 32 bytes hmask, 64 bytes of 2-bit codes, 12 bytes of
+ * sixteen 6-bit scales stored +32, f16 d. Element e = 128n + 32j + 16s + l has its low 2 bits
+ * in bits 2j of {@code qs[32n + 16s + l]}; bit 4n + j of {@code hmask[16s + l]} set means
+ * q = low, clear means q = low − 4; value = d·(sc − 32)·q for scale e/16. Scale t keeps its
+ * low 4 bits in byte t (t &lt; 8, low nibble) or byte t − 8 (high nibble) and its top 2 bits in
+ * byte 8 + t%4 at bit 2·(t/4).
+ */
+public final class Q3_K extends BlockFormat {
+    public static final Q3_K INSTANCE = new Q3_K();
+
+    private Q3_K() {
+        super(GgmlType.Q3_K);
+    }
+
+    @Override
+    void decodeBlock(MemorySegment data, long offset, float[] out, int outOffset) {
+        long hmask = offset;
+        long qs = offset + 32;
+        long scales = offset + 96;
+        float d = f16(data, offset + 108);
+        for (int e = 0; e < 256; e++) {
+            int n = e / 128;
+            int j = (e / 32) % 4;
+            int sl = e % 32;
+            int low = (u8(data, qs + 32 * n + sl) >>> (2 * j)) & 3;
+            int high = (u8(data, hmask + sl) >>> (4 * n + j)) & 1;
+            int q = high != 0 ? low : low - 4;
+            out[outOffset + e] = d * (scale(data, scales, e / 16) - 32) * q;
+        }
+    }
+
+    private static int scale(MemorySegment data, long scales, int t) {
+        int low = t < 8 ? u8(data, scales + t) & 15 : u8(data, scales + t - 8) >>> 4;
+        int top = (u8(data, scales + 8 + t % 4) >>> (2 * (t / 4))) & 3;
+        return low | top << 4;
+    }
+}
