@@ -5,7 +5,8 @@
 # "not built" at run time.
 #   build.sh SRC_DIR OUT_DIR
 # Environment: LLAMAJ_CUDA_ARCHS  space-separated SM numbers (default "80 86 89 90"; PTX for the
-#              highest is embedded too, for newer GPUs); LLAMAJ_CUDA_SKIP=true to skip.
+#              highest is embedded too, for newer GPUs); LLAMAJ_CUDA_SKIP=true to skip;
+#              LLAMAJ_NVCC_THREADS parallel nvcc jobs over the architectures (default 0: one per CPU).
 set -euo pipefail
 src="${1:?usage: build.sh SRC_DIR OUT_DIR}"
 out="${2:?usage: build.sh SRC_DIR OUT_DIR}/linux-x86-64"
@@ -25,6 +26,7 @@ if [ -z "$nvcc" ]; then
   exit 0
 fi
 archs="${LLAMAJ_CUDA_ARCHS:-80 86 89 90}"
+mkdir -p "$out"
 stamp="$(cd "$2" && cd .. && pwd)/llamaj-cuda.build-config"
 config="$($nvcc --version | tail -1) | archs: $archs"
 # Up to date when the library is newer than every source and was built with the same config.
@@ -39,7 +41,7 @@ for a in $archs; do gencode+=(-gencode "arch=compute_$a,code=sm_$a"); last=$a; d
 gencode+=(-gencode "arch=compute_$last,code=compute_$last")
 start=$(date +%s)
 # -cudart static: users need only the NVIDIA driver. -fvisibility=hidden: only the API is exported.
-"$nvcc" -O3 -std=c++17 -cudart static "${gencode[@]}" \
+"$nvcc" -O3 -std=c++17 -cudart static --threads "${LLAMAJ_NVCC_THREADS:-0}" "${gencode[@]}" \
   -Xcompiler -fPIC,-fvisibility=hidden -shared -Xlinker -z,defs -ldl -lpthread -lrt \
   -o "$lib.tmp" "$src/llamaj_cuda.cu"
 mv "$lib.tmp" "$lib"

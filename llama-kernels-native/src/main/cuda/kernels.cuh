@@ -57,13 +57,29 @@ matvec(float* __restrict__ out, const uint8_t* __restrict__ w, const float* __re
     if (lane == 0) out[r] = sum;
 }
 
+// Plain rows whose length is not a multiple of 32 (F32 ffn_down of stories260K has 172):
+// lanes stride over elements instead of chunks.
+template <int TYPE>
+__global__ void __launch_bounds__(MV_WARPS * 32)
+matvec_ragged(float* __restrict__ out, const uint8_t* __restrict__ w, const float* __restrict__ x,
+              int rows, int cols, long long rowBytes) {
+    const int r = blockIdx.x * MV_WARPS + (threadIdx.x >> 5);
+    const int lane = threadIdx.x & 31;
+    if (r >= rows) return;
+    const uint8_t* row = w + (size_t) r * rowBytes;
+    float sum = 0.0f;
+    for (int j = lane; j < cols; j += 32) sum += load_elem_t<TYPE>(row, j) * x[j];
+    sum = warp_sum(sum);
+    if (lane == 0) out[r] = sum;
+}
+
 // ---- matrix × matrix (prefill): shared-memory tiles ----------------------------------------
 // A block computes MM_ROWS output rows for MM_TOKENS tokens. Per step of 32 columns, 64 threads
 // dequantize one weight row chunk each into shared memory, all threads stage the activations,
 // then each thread accumulates 8 outputs (one token, 8 rows) from shared memory.
 constexpr int MM_ROWS = 64, MM_TOKENS = 32, MM_THREADS = 256;
 
-template <int TYPE>
+template <int TYPE, bool RAGGED>
 __global__ void __launch_bounds__(MM_THREADS)
 matmat(float* __restrict__ out, const uint8_t* __restrict__ w, const float* __restrict__ x,
        int rows, int cols, long long rowBytes, int n) {
@@ -74,11 +90,15 @@ matmat(float* __restrict__ out, const uint8_t* __restrict__ w, const float* __re
     float acc[MM_ROWS / 8];
 #pragma unroll
     for (int i = 0; i < MM_ROWS / 8; i++) acc[i] = 0.0f;
-    const int chunks = cols >> 5;
+    const int chunks = (cols + 31) >> 5;
     for (int c = 0; c < chunks; c++) {
         if (tid < MM_ROWS) {
             float v[32];
-            if (row0 + tid < rows) {
+            if (RAGGED && row0 + tid < rows) {
+                const uint8_t* row = w + (size_t) (row0 + tid) * rowBytes;
+#pragma unroll
+                for (int i = 0; i < 32; i++) v[i] = c * 32 + i < cols ? load_elem_t<TYPE>(row, c * 32 + i) : 0.0f;
+            } else if (row0 + tid < rows) {
                 load_chunk<TYPE>(w + (size_t) (row0 + tid) * rowBytes, c, v);
             } else {
 #pragma unroll
@@ -89,7 +109,7 @@ matmat(float* __restrict__ out, const uint8_t* __restrict__ w, const float* __re
         }
         for (int e = tid; e < MM_TOKENS * 32; e += MM_THREADS) {
             int tt = e >> 5, k = e & 31;
-            xs[tt][k] = tok0 + tt < n ? x[(size_t) (tok0 + tt) * cols + c * 32 + k] : 0.0f;
+            xs[tt][k] = tok0 + tt < n && c * 32 + k < cols ? x[(size_t) (tok0 + tt) * cols + c * 32 + k] : 0.0f;
         }
         __syncthreads();
 #pragma unroll
@@ -122,6 +142,15 @@ __global__ void embed(float* __restrict__ out, const uint8_t* __restrict__ table
     float* o = out + (size_t) i * cols + c * 32;
 #pragma unroll
     for (int k = 0; k < 32; k++) o[k] = v[k];
+}
+
+template <int TYPE>
+__global__ void embed_ragged(float* __restrict__ out, const uint8_t* __restrict__ table, const int* __restrict__ tokens,
+                             int cols, long long rowBytes, int n) {
+    const long long id = (long long) blockIdx.x * blockDim.x + threadIdx.x;
+    if (id >= (long long) n * cols) return;
+    const int i = (int) (id / cols), e = (int) (id % cols);
+    out[(size_t) i * cols + e] = load_elem_t<TYPE>(table + (size_t) tokens[i] * rowBytes, e);
 }
 
 // ---- RMSNorm: one block per row ------------------------------------------------------------

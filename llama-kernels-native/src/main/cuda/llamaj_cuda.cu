@@ -222,9 +222,23 @@ static const char* op_name(int op) {
         case T_BF16: LAUNCH(T_BF16); break;                 \
         case T_Q8_0: LAUNCH(T_Q8_0); break;                 \
         case T_Q4_0: LAUNCH(T_Q4_0); break;                 \
+        case T_Q4_1: LAUNCH(T_Q4_1); break;                 \
+        case T_Q5_0: LAUNCH(T_Q5_0); break;                 \
+        case T_Q5_1: LAUNCH(T_Q5_1); break;                 \
+        case T_Q2_K: LAUNCH(T_Q2_K); break;                 \
+        case T_Q3_K: LAUNCH(T_Q3_K); break;                 \
         case T_Q4_K: LAUNCH(T_Q4_K); break;                 \
+        case T_Q5_K: LAUNCH(T_Q5_K); break;                 \
         case T_Q6_K: LAUNCH(T_Q6_K); break;                 \
         default: set_error("weight type %d is not supported on the device", type); return -1; \
+    }
+
+#define DISPATCH_PLAIN(type, LAUNCH)                        \
+    switch (type) {                                         \
+        case T_F32: LAUNCH(T_F32); break;                   \
+        case T_F16: LAUNCH(T_F16); break;                   \
+        case T_BF16: LAUNCH(T_BF16); break;                 \
+        default: set_error("weight type %d needs rows of a multiple of 32", type); return -1; \
     }
 
 // Launches one op; advances the cursors. Returns 0 or -1 (error set).
@@ -237,9 +251,16 @@ static int launch(Context* ctx, const int* ops, int* ip, const int64_t* ptrs, in
         case OP_EMBED: {
             const int type = a[0], cols = a[1], n = a[2], off = a[3];
             const long long rb = row_bytes(type, cols);
-            const long long threads = (long long) n * (cols / 32);
-#define L_EMBED(T) embed<T><<<blocks(threads, 256), 256, 0, st>>>((float*) p[0], (const uint8_t*) p[1], (const int*) (ctx->payload + off), cols, rb, n)
-            DISPATCH_TYPE(type, L_EMBED)
+            const int* tokens = (const int*) (ctx->payload + off);
+            if (cols % 32 == 0) {
+                const long long threads = (long long) n * (cols / 32);
+#define L_EMBED(T) embed<T><<<blocks(threads, 256), 256, 0, st>>>((float*) p[0], (const uint8_t*) p[1], tokens, cols, rb, n)
+                DISPATCH_TYPE(type, L_EMBED)
+            } else {
+                const long long threads = (long long) n * cols;
+#define L_EMBED_R(T) embed_ragged<T><<<blocks(threads, 256), 256, 0, st>>>((float*) p[0], (const uint8_t*) p[1], tokens, cols, rb, n)
+                DISPATCH_PLAIN(type, L_EMBED_R)
+            }
             *ip += 5; *lp += 2;
             break;
         }
@@ -255,16 +276,27 @@ static int launch(Context* ctx, const int* ops, int* ip, const int64_t* ptrs, in
             float* out = (float*) p[0];
             const uint8_t* w = (const uint8_t*) p[1];
             const float* x = (const float*) p[2];
+            const bool ragged = cols % 32 != 0;
             if (n <= 4) {
                 // Decode (and tiny batches): bandwidth-bound, one pass over the weights per token.
                 for (int t = 0; t < n; t++) {
 #define L_MV(T) matvec<T><<<blocks(rows, MV_WARPS), MV_WARPS * 32, 0, st>>>(out + (size_t) t * rows, w, x + (size_t) t * cols, rows, cols, rb)
-                    DISPATCH_TYPE(type, L_MV)
+#define L_MV_R(T) matvec_ragged<T><<<blocks(rows, MV_WARPS), MV_WARPS * 32, 0, st>>>(out + (size_t) t * rows, w, x + (size_t) t * cols, rows, cols, rb)
+                    if (ragged) {
+                        DISPATCH_PLAIN(type, L_MV_R)
+                    } else {
+                        DISPATCH_TYPE(type, L_MV)
+                    }
                 }
             } else {
                 dim3 grid(blocks(rows, MM_ROWS), blocks(n, MM_TOKENS));
-#define L_MM(T) matmat<T><<<grid, MM_THREADS, 0, st>>>(out, w, x, rows, cols, rb, n)
-                DISPATCH_TYPE(type, L_MM)
+#define L_MM(T) matmat<T, false><<<grid, MM_THREADS, 0, st>>>(out, w, x, rows, cols, rb, n)
+#define L_MM_R(T) matmat<T, true><<<grid, MM_THREADS, 0, st>>>(out, w, x, rows, cols, rb, n)
+                if (ragged) {
+                    DISPATCH_PLAIN(type, L_MM_R)
+                } else {
+                    DISPATCH_TYPE(type, L_MM)
+                }
             }
             *ip += 5; *lp += 3;
             break;

@@ -20,7 +20,8 @@ import java.util.Set;
 final class CudaKernels implements Kernels {
     /** Weight types the device kernels read. */
     static final Set<GgmlType> WEIGHT_TYPES = EnumSet.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0,
-            GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K);
+            GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K,
+            GgmlType.Q5_K, GgmlType.Q6_K);
     private static final Set<GgmlType> VECTOR_TYPES = EnumSet.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16);
     /** Head sizes up to this fit the attention kernel's shared memory. */
     static final int MAX_HEAD_DIM = 256;
@@ -54,11 +55,11 @@ final class CudaKernels implements Kernels {
             throw new UnsupportedOperationException("tensor " + tensor.name() + ": type " + type
                     + " is not supported by the cuda kernels (supported: " + WEIGHT_TYPES + ")");
         }
-        if (tensor.rowLength() % 32 != 0) {
-            throw new IllegalArgumentException("tensor " + tensor.name() + ": rows of " + tensor.rowLength()
-                    + " elements; the cuda kernels need a multiple of 32");
-        }
         long bytes = type.bytesFor(tensor.elementCount());
+        if (tensor.rowLength() % type.blockSize() != 0 || bytes < 0) {
+            throw new IllegalArgumentException("tensor " + tensor.name() + ": rows of " + tensor.rowLength()
+                    + " elements are not whole " + type + " blocks of " + type.blockSize());
+        }
         long address = allocate(bytes, "tensor " + tensor.name() + " (" + type + ")");
         try {
             context.upload(address, tensor.data(), bytes, "tensor " + tensor.name());

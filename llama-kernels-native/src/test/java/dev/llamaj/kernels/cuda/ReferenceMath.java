@@ -2,16 +2,18 @@ package dev.llamaj.kernels.cuda;
 
 import dev.llamaj.core.tensor.GgmlType;
 import dev.llamaj.core.tensor.Tensor;
+import dev.llamaj.core.tensor.TensorFormat;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Random;
 
 /**
- * Plain-Java reference for the cuda conformance tests: random weight data in each format, its
- * dequantization written from ../shared/tools/synth/LAYOUTS.md (independently of the CUDA
- * code's chunk decomposition: element by element, from the element index), and the operations
- * of the Kernels SPI as their definitions read, accumulated in double.
+ * Plain-Java reference for the cuda conformance tests: random weight data in each format,
+ * dequantized by llama-core's formats (the scalar provider's reference; {@link #element} is a
+ * second reading of six layouts, written element by element from
+ * ../shared/tools/synth/LAYOUTS.md, checked against them), and the operations of the Kernels
+ * SPI as their definitions read, accumulated in double.
  */
 final class ReferenceMath {
     private ReferenceMath() {
@@ -43,11 +45,16 @@ final class ReferenceMath {
                 for (int k = 0; k < blocks; k++) {
                     int base = k * type.blockBytes();
                     switch (type) {
-                        case Q8_0, Q4_0 -> b.putShort(base, scale(rnd));
-                        case Q4_K -> {
+                        case Q8_0, Q4_0, Q5_0 -> b.putShort(base, scale(rnd));
+                        case Q4_1, Q5_1, Q4_K, Q5_K -> {
                             b.putShort(base, scale(rnd));
                             b.putShort(base + 2, scale(rnd));
                         }
+                        case Q2_K -> {
+                            b.putShort(base + 80, scale(rnd));
+                            b.putShort(base + 82, scale(rnd));
+                        }
+                        case Q3_K -> b.putShort(base + 108, scale(rnd));
                         case Q6_K -> b.putShort(base + 208, scale(rnd));
                         default -> throw new IllegalArgumentException("no generator for " + type);
                     }
@@ -115,12 +122,10 @@ final class ReferenceMath {
         return f16(d, base + 208) * (byte) u8(d, base + 192 + e / 16) * (q - 32);
     }
 
-    /** Row {@code r} of the tensor, dequantized. */
+    /** Row {@code r} of the tensor, dequantized by llama-core's reference format (the scalar provider's). */
     static float[] row(Tensor t, int r) {
         float[] out = new float[t.rowLength()];
-        for (int c = 0; c < out.length; c++) {
-            out[c] = element(t, (long) r * t.rowLength() + c);
-        }
+        TensorFormat.of(t.type()).dequantize(t.data(), (long) r * t.rowLength(), out, 0, out.length);
         return out;
     }
 
