@@ -2,9 +2,35 @@
 // elements of a row, dequantized into registers. A chunk is a whole block for Q8_0/Q4_0 and a
 // sub-block of 32 for the 256-element K-quants, so one loop shape serves every format.
 // Layouts follow ../shared/tools/synth/LAYOUTS.md (ggml's, little endian).
+//
+// The readers are __host__ __device__ so that a host program (src/test/cuda/decode_formats.cu)
+// can check them against llama-core's formats on a machine without a GPU.
 #pragma once
 #include <cuda_fp16.h>
 #include <stdint.h>
+#include <string.h>
+
+#define LJ_HD __host__ __device__ __forceinline__
+
+// A read-only load: through the texture path on the device, plain on the host.
+template <typename T>
+LJ_HD T ldg(const T* p) {
+#ifdef __CUDA_ARCH__
+    return __ldg(p);
+#else
+    return *p;
+#endif
+}
+
+LJ_HD float bits_float(unsigned u) {
+#ifdef __CUDA_ARCH__
+    return __uint_as_float(u);
+#else
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+#endif
+}
 
 // ggml type ids, as in GGUF (and dev.llamaj.core.tensor.GgmlType).
 enum : int {
@@ -35,61 +61,61 @@ static inline long long row_bytes(int type, long long cols) {
     }
 }
 
-__device__ __forceinline__ float ld_f16(const uint8_t* p) {
+LJ_HD float ld_f16(const uint8_t* p) {
     return __half2float(__ushort_as_half(*(const unsigned short*) p));
 }
 
-__device__ __forceinline__ float bf16_bits(unsigned short b) {
-    return __uint_as_float(((unsigned) b) << 16);
+LJ_HD float bf16_bits(unsigned short b) {
+    return bits_float(((unsigned) b) << 16);
 }
 
 // Elements 32c .. 32c+31 of a row as floats. `row` is the row's first byte.
 template <int TYPE>
-__device__ __forceinline__ void load_chunk(const uint8_t* __restrict__ row, int c, float v[32]);
+LJ_HD void load_chunk(const uint8_t* __restrict__ row, int c, float v[32]);
 
 template <>
-__device__ __forceinline__ void load_chunk<T_F32>(const uint8_t* __restrict__ row, int c, float v[32]) {
+LJ_HD void load_chunk<T_F32>(const uint8_t* __restrict__ row, int c, float v[32]) {
     const float4* p = (const float4*) (row + (size_t) c * 128);
 #pragma unroll
     for (int i = 0; i < 8; i++) {
-        float4 f = __ldg(p + i);
+        float4 f = ldg(p + i);
         v[4 * i] = f.x; v[4 * i + 1] = f.y; v[4 * i + 2] = f.z; v[4 * i + 3] = f.w;
     }
 }
 
 template <>
-__device__ __forceinline__ void load_chunk<T_F16>(const uint8_t* __restrict__ row, int c, float v[32]) {
+LJ_HD void load_chunk<T_F16>(const uint8_t* __restrict__ row, int c, float v[32]) {
     const uint4* p = (const uint4*) (row + (size_t) c * 64);
 #pragma unroll
     for (int i = 0; i < 4; i++) {
-        uint4 u = __ldg(p + i);
-        const __half2* h = (const __half2*) &u;
+        uint4 u = ldg(p + i);
+        unsigned w[4] = {u.x, u.y, u.z, u.w};  // halves taken by shifts: no type punning
 #pragma unroll
         for (int j = 0; j < 4; j++) {
-            float2 f = __half22float2(h[j]);
-            v[8 * i + 2 * j] = f.x; v[8 * i + 2 * j + 1] = f.y;
+            v[8 * i + 2 * j] = __half2float(__ushort_as_half((unsigned short) (w[j] & 0xffff)));
+            v[8 * i + 2 * j + 1] = __half2float(__ushort_as_half((unsigned short) (w[j] >> 16)));
         }
     }
 }
 
 template <>
-__device__ __forceinline__ void load_chunk<T_BF16>(const uint8_t* __restrict__ row, int c, float v[32]) {
+LJ_HD void load_chunk<T_BF16>(const uint8_t* __restrict__ row, int c, float v[32]) {
     const uint4* p = (const uint4*) (row + (size_t) c * 64);
 #pragma unroll
     for (int i = 0; i < 4; i++) {
-        uint4 u = __ldg(p + i);
+        uint4 u = ldg(p + i);
         unsigned w[4] = {u.x, u.y, u.z, u.w};
 #pragma unroll
         for (int j = 0; j < 4; j++) {
-            v[8 * i + 2 * j] = __uint_as_float(w[j] << 16);
-            v[8 * i + 2 * j + 1] = __uint_as_float(w[j] & 0xffff0000u);
+            v[8 * i + 2 * j] = bits_float(w[j] << 16);
+            v[8 * i + 2 * j + 1] = bits_float(w[j] & 0xffff0000u);
         }
     }
 }
 
 // Q8_0: f16 d, i8 qs[32]; value d·q. Blocks are 34 bytes, so reads are 2-byte aligned.
 template <>
-__device__ __forceinline__ void load_chunk<T_Q8_0>(const uint8_t* __restrict__ row, int c, float v[32]) {
+LJ_HD void load_chunk<T_Q8_0>(const uint8_t* __restrict__ row, int c, float v[32]) {
     const uint8_t* b = row + (size_t) c * 34;
     float d = ld_f16(b);
     const unsigned short* q = (const unsigned short*) (b + 2);
@@ -103,7 +129,7 @@ __device__ __forceinline__ void load_chunk<T_Q8_0>(const uint8_t* __restrict__ r
 
 // Q4_0: f16 d, u8 qs[16]; element j in the low nibble of qs[j], j+16 in the high one; d·(q−8).
 template <>
-__device__ __forceinline__ void load_chunk<T_Q4_0>(const uint8_t* __restrict__ row, int c, float v[32]) {
+LJ_HD void load_chunk<T_Q4_0>(const uint8_t* __restrict__ row, int c, float v[32]) {
     const uint8_t* b = row + (size_t) c * 18;
     float d = ld_f16(b);
     const unsigned short* q = (const unsigned short*) (b + 2);
@@ -120,7 +146,7 @@ __device__ __forceinline__ void load_chunk<T_Q4_0>(const uint8_t* __restrict__ r
 
 // Q4_1: f16 d, f16 m, u8 qs[16] (nibbles as Q4_0); d·q + m.
 template <>
-__device__ __forceinline__ void load_chunk<T_Q4_1>(const uint8_t* __restrict__ row, int c, float v[32]) {
+LJ_HD void load_chunk<T_Q4_1>(const uint8_t* __restrict__ row, int c, float v[32]) {
     const uint8_t* b = row + (size_t) c * 20;
     const float d = ld_f16(b), m = ld_f16(b + 2);
     const unsigned short* q = (const unsigned short*) (b + 4);
@@ -138,7 +164,7 @@ __device__ __forceinline__ void load_chunk<T_Q4_1>(const uint8_t* __restrict__ r
 // Q5_0 / Q5_1: as Q4_0 / Q4_1 with a 5th bit per element j in bit j of the u32 qh (read as two
 // halves: the blocks are only 2-byte aligned); Q5_0 is d·(q−16), Q5_1 d·q + m.
 template <bool WITH_MIN>
-__device__ __forceinline__ void load_q5(const uint8_t* b, float v[32]) {
+LJ_HD void load_q5(const uint8_t* b, float v[32]) {
     const float d = ld_f16(b), m = WITH_MIN ? ld_f16(b + 2) : 0.0f;
     const uint8_t* hb = b + (WITH_MIN ? 4 : 2);
     const unsigned qh = ((const unsigned short*) hb)[0] | ((unsigned) ((const unsigned short*) hb)[1] << 16);
@@ -158,17 +184,17 @@ __device__ __forceinline__ void load_q5(const uint8_t* b, float v[32]) {
 }
 
 template <>
-__device__ __forceinline__ void load_chunk<T_Q5_0>(const uint8_t* __restrict__ row, int c, float v[32]) {
+LJ_HD void load_chunk<T_Q5_0>(const uint8_t* __restrict__ row, int c, float v[32]) {
     load_q5<false>(row + (size_t) c * 22, v);
 }
 
 template <>
-__device__ __forceinline__ void load_chunk<T_Q5_1>(const uint8_t* __restrict__ row, int c, float v[32]) {
+LJ_HD void load_chunk<T_Q5_1>(const uint8_t* __restrict__ row, int c, float v[32]) {
     load_q5<true>(row + (size_t) c * 24, v);
 }
 
 // The 6-bit scale and min of sub-block s (0..7) of Q4_K / Q5_K's packed scales[12].
-__device__ __forceinline__ void k_scale_min(const uint8_t* sc, int s, int* scale, int* min) {
+LJ_HD void k_scale_min(const uint8_t* sc, int s, int* scale, int* min) {
     if (s < 4) {
         *scale = sc[s] & 63;
         *min = sc[s + 4] & 63;
@@ -181,7 +207,7 @@ __device__ __forceinline__ void k_scale_min(const uint8_t* sc, int s, int* scale
 // Q5_K: f16 d, f16 dmin, u8 scales[12], u8 qh[32], u8 qs[128]; as Q4_K with the 5th bit of
 // element 64j+32h+l in qh[l] bit 2j+h.
 template <>
-__device__ __forceinline__ void load_chunk<T_Q5_K>(const uint8_t* __restrict__ row, int c, float v[32]) {
+LJ_HD void load_chunk<T_Q5_K>(const uint8_t* __restrict__ row, int c, float v[32]) {
     const uint8_t* b = row + (size_t) (c >> 3) * 176;
     const int s = c & 7, j = s >> 1, h = s & 1;
     int scale, min;
@@ -199,7 +225,7 @@ __device__ __forceinline__ void load_chunk<T_Q5_K>(const uint8_t* __restrict__ r
 // Q2_K: u8 scales[16] (low 4 bits scale, high 4 bits min), u8 qs[64], f16 d, f16 dmin;
 // element 128n+32j+16s+l has 2 bits in qs[32n+16s+l] bits 2j, scale index e/16; d·sc·q − dmin·m.
 template <>
-__device__ __forceinline__ void load_chunk<T_Q2_K>(const uint8_t* __restrict__ row, int c, float v[32]) {
+LJ_HD void load_chunk<T_Q2_K>(const uint8_t* __restrict__ row, int c, float v[32]) {
     const uint8_t* b = row + (size_t) (c >> 3) * 84;
     const int cc = c & 7, n = cc >> 2, j = cc & 3;
     const float d = ld_f16(b + 80), dmin = ld_f16(b + 82);
@@ -218,7 +244,7 @@ __device__ __forceinline__ void load_chunk<T_Q2_K>(const uint8_t* __restrict__ r
 // 128n+32j+16s+l has 2 bits in qs[32n+16s+l] bits 2j and its high bit in hmask[16s+l] bit 4n+j
 // (clear means q − 4); scale index e/16; d·(sc−32)·q.
 template <>
-__device__ __forceinline__ void load_chunk<T_Q3_K>(const uint8_t* __restrict__ row, int c, float v[32]) {
+LJ_HD void load_chunk<T_Q3_K>(const uint8_t* __restrict__ row, int c, float v[32]) {
     const uint8_t* b = row + (size_t) (c >> 3) * 110;
     const int cc = c & 7, n = cc >> 2, j = cc & 3;
     const float d = ld_f16(b + 108);
@@ -241,7 +267,7 @@ __device__ __forceinline__ void load_chunk<T_Q3_K>(const uint8_t* __restrict__ r
 // Q4_K: f16 d, f16 dmin, u8 scales[12], u8 qs[128]; sub-block s = 2j+h holds elements
 // 64j+32h+l from qs[32j+l] (low nibble h=0, high h=1); value d·sc_s·q − dmin·m_s.
 template <>
-__device__ __forceinline__ void load_chunk<T_Q4_K>(const uint8_t* __restrict__ row, int c, float v[32]) {
+LJ_HD void load_chunk<T_Q4_K>(const uint8_t* __restrict__ row, int c, float v[32]) {
     const uint8_t* b = row + (size_t) (c >> 3) * 144;
     const int s = c & 7, j = s >> 1, h = s & 1;
     int scale, min;
@@ -250,7 +276,7 @@ __device__ __forceinline__ void load_chunk<T_Q4_K>(const uint8_t* __restrict__ r
     const uint4* q = (const uint4*) (b + 16 + 32 * j);
 #pragma unroll
     for (int i = 0; i < 2; i++) {
-        uint4 u = __ldg(q + i);
+        uint4 u = ldg(q + i);
         unsigned w[4] = {u.x, u.y, u.z, u.w};
 #pragma unroll
         for (int k = 0; k < 16; k++) {
@@ -265,7 +291,7 @@ __device__ __forceinline__ void load_chunk<T_Q4_K>(const uint8_t* __restrict__ r
 // ql[64n+l+32(k&1)] (low nibble k<2, high k>=2), high 2 bits in qh[32n+l] bits 2k..2k+1;
 // value d·scales[e/16]·(q−32). Blocks are 210 bytes: only 2-byte reads are aligned.
 template <>
-__device__ __forceinline__ void load_chunk<T_Q6_K>(const uint8_t* __restrict__ row, int c, float v[32]) {
+LJ_HD void load_chunk<T_Q6_K>(const uint8_t* __restrict__ row, int c, float v[32]) {
     const uint8_t* b = row + (size_t) (c >> 3) * 210;
     const int cc = c & 7, n = cc >> 2, k = cc & 3;
     const float d = ld_f16(b + 208);
@@ -289,7 +315,7 @@ __device__ __forceinline__ void load_chunk<T_Q6_K>(const uint8_t* __restrict__ r
 
 // One element of a plain (F32/F16/BF16) row: norm weights, and rows whose length is not a
 // multiple of 32.
-__device__ __forceinline__ float load_elem(int type, const uint8_t* __restrict__ p, long long i) {
+LJ_HD float load_elem(int type, const uint8_t* __restrict__ p, long long i) {
     switch (type) {
         case T_F16: return ld_f16(p + 2 * i);
         case T_BF16: return bf16_bits(((const unsigned short*) p)[i]);
@@ -298,6 +324,6 @@ __device__ __forceinline__ float load_elem(int type, const uint8_t* __restrict__
 }
 
 template <int TYPE>
-__device__ __forceinline__ float load_elem_t(const uint8_t* __restrict__ p, long long i) {
+LJ_HD float load_elem_t(const uint8_t* __restrict__ p, long long i) {
     return load_elem(TYPE, p, i);
 }
