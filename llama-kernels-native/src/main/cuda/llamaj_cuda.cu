@@ -172,13 +172,15 @@ API int llamaj_cuda_mem_info(int64_t handle, int64_t* out) {
     return 0;
 }
 
-// Zero-filled device memory; 0 on failure.
+// Zero-filled device memory; 0 on failure. The memset goes on the context's stream and is
+// waited for: that stream does not synchronise with the legacy default stream.
 API int64_t llamaj_cuda_alloc(int64_t handle, int64_t bytes) {
     Context* ctx = (Context*) handle;
     void* p = NULL;
     cudaSetDevice(ctx->device);
     cudaError_t e = cudaMalloc(&p, (size_t) bytes);
-    if (e == cudaSuccess) e = cudaMemset(p, 0, (size_t) bytes);
+    if (e == cudaSuccess) e = cudaMemsetAsync(p, 0, (size_t) bytes, ctx->stream);
+    if (e == cudaSuccess) e = cudaStreamSynchronize(ctx->stream);
     if (e != cudaSuccess) {
         size_t freeBytes = 0, total = 0;
         cudaMemGetInfo(&freeBytes, &total);
@@ -198,12 +200,15 @@ API int llamaj_cuda_free(int64_t handle, int64_t ptr) {
     return 0;
 }
 
-// Copies host bytes (a native address: the mapped model file) to device memory, synchronously.
+// Copies host bytes (a native address: the mapped model file) to device memory and waits:
+// on the context's stream, since a plain cudaMemcpy from pageable memory may return before its
+// DMA ends and our non-blocking stream would not wait for it.
 API int llamaj_cuda_upload(int64_t handle, int64_t dst, int64_t hostAddress, int64_t bytes) {
     Context* ctx = (Context*) handle;
     CHECK(cudaSetDevice(ctx->device), "cudaSetDevice(%d)", ctx->device);
-    CHECK(cudaMemcpy((void*) dst, (const void*) hostAddress, (size_t) bytes, cudaMemcpyHostToDevice),
-          "cudaMemcpy upload of %lld bytes", (long long) bytes);
+    CHECK(cudaMemcpyAsync((void*) dst, (const void*) hostAddress, (size_t) bytes, cudaMemcpyHostToDevice, ctx->stream),
+          "cudaMemcpyAsync upload of %lld bytes", (long long) bytes);
+    CHECK(cudaStreamSynchronize(ctx->stream), "upload of %lld bytes", (long long) bytes);
     return 0;
 }
 
