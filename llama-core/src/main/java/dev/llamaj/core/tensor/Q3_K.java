@@ -1,6 +1,7 @@
 package dev.llamaj.core.tensor;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 /**
  * Super-blocks of 256 in 110 bytes: 32 bytes hmask, 64 bytes of 2-bit codes, 12 bytes of
@@ -10,7 +11,7 @@ import java.lang.foreign.MemorySegment;
  * low 4 bits in byte t (t &lt; 8, low nibble) or byte t − 8 (high nibble) and its top 2 bits in
  * byte 8 + t%4 at bit 2·(t/4).
  */
-public final class Q3_K extends BlockFormat {
+public final class Q3_K extends BlockFormat implements Quantizer {
     public static final Q3_K INSTANCE = new Q3_K();
 
     private Q3_K() {
@@ -38,5 +39,33 @@ public final class Q3_K extends BlockFormat {
         int low = t < 8 ? u8(data, scales + t) & 15 : u8(data, scales + t - 8) >>> 4;
         int top = (u8(data, scales + 8 + t % 4) >>> (2 * (t / 4))) & 3;
         return low | top << 4;
+    }
+
+    /** Fits each sub-block of 16 with a signed 6-bit scale putting its largest-magnitude element on code −4, the way the shared synth tool does. */
+    @Override
+    public void quantize(float[] src, int srcOffset, MemorySegment dst, long first, int n) {
+        checkRange(type(), first, n);
+        for (int b = 0; b < n / 256; b++) {
+            long o = (first / 256 + b) * type().blockBytes();
+            dst.asSlice(o, type().blockBytes()).fill((byte) 0);
+            KFit.Symmetric f = KFit.symmetric(src, srcOffset + b * 256, 4, 31, -32);
+            for (int e = 0; e < 256; e++) {
+                int n128 = e / 128;
+                int j = (e / 32) % 4;
+                int sl = e % 32;
+                int q = f.q()[e] + 4;
+                long low = o + 32 + 32 * n128 + sl;
+                dst.set(ValueLayout.JAVA_BYTE, low, (byte) (u8(dst, low) | (q & 3) << (2 * j)));
+                dst.set(ValueLayout.JAVA_BYTE, o + sl, (byte) (u8(dst, o + sl) | (q >>> 2) << (4 * n128 + j)));
+            }
+            for (int t = 0; t < 16; t++) {
+                int u = f.sc()[t] + 32;
+                long low = o + 96 + t % 8;
+                dst.set(ValueLayout.JAVA_BYTE, low, (byte) (u8(dst, low) | (u & 15) << (t < 8 ? 0 : 4)));
+                long top = o + 96 + 8 + t % 4;
+                dst.set(ValueLayout.JAVA_BYTE, top, (byte) (u8(dst, top) | ((u >>> 4) & 3) << (2 * (t / 4))));
+            }
+            putF16(dst, o + 108, f.d());
+        }
     }
 }

@@ -1,6 +1,7 @@
 package dev.llamaj.core.tensor;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 /** Blocks of 32: f16 scale d, then 32 signed bytes q; value = d·q. */
 public final class Q8_0 extends BlockFormat implements Quantizer {
@@ -36,7 +37,7 @@ public final class Q8_0 extends BlockFormat implements Quantizer {
             float id = d != 0 ? 1 / d : 0;
             putF16(dst, offset, d);
             for (int i = 0; i < 32; i++) {
-                dst.set(java.lang.foreign.ValueLayout.JAVA_BYTE, offset + 2 + i, (byte) roundHalfAway(src[base + i] * id));
+                dst.set(ValueLayout.JAVA_BYTE, offset + 2 + i, (byte) roundHalfAway(src[base + i] * id));
             }
         }
     }

@@ -4,7 +4,9 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * A {@link TensorFormat} that can also store floats: used to build test models and, later, to
- * convert and quantize files. Quantizers follow ggml's reference rounding for the format.
+ * convert and quantize files. The 32-element block formats follow ggml's reference rounding;
+ * the k-quants use the shared synth tool's simple fit (llama.cpp searches harder for slightly
+ * smaller errors, but any valid block decodes the same way).
  */
 public interface Quantizer extends TensorFormat {
     /**

@@ -144,7 +144,7 @@ class KernelConformanceTest {
     @MethodSource("providersAndFormats")
     void matmul(Candidate c, GgmlType type) {
         try (Kernels ref = reference(); Kernels fast = c.provider().open(new KernelOptions(THREADS));
-             Arena arena = Arena.ofConfined()) {
+             Arena arena = Arena.ofShared()) { // shared: providers read weights from worker threads
             for (int cols : colsFor(type)) {
                 for (int rows : ROWS) {
                     Tensor t = RandomBlocks.matrix(arena, "w", type, rows, cols, 31L * rows + cols);
@@ -185,7 +185,7 @@ class KernelConformanceTest {
     @MethodSource("providersAndFormats")
     void embed(Candidate c, GgmlType type) {
         try (Kernels ref = reference(); Kernels fast = c.provider().open(new KernelOptions(THREADS));
-             Arena arena = Arena.ofConfined()) {
+             Arena arena = Arena.ofShared()) { // shared: providers read weights from worker threads
             int cols = colsFor(type)[1];
             Tensor t = RandomBlocks.matrix(arena, "table", type, 7, cols, 5);
             int[] tokens = {6, 0, 3, 3, 1};
@@ -213,7 +213,7 @@ class KernelConformanceTest {
     @MethodSource("providers")
     void rmsNorm(Candidate c) {
         try (Kernels ref = reference(); Kernels fast = c.provider().open(new KernelOptions(THREADS));
-             Arena arena = Arena.ofConfined()) {
+             Arena arena = Arena.ofShared()) { // shared: providers read weights from worker threads
             for (int cols : new int[] {7, 64, 260}) {
                 Tensor norm = RandomBlocks.matrix(arena, "norm", GgmlType.F32, 1, cols, cols);
                 for (int n : BATCH) {

@@ -47,6 +47,41 @@ class GoldenWeightsTest {
         }
     }
 
+    /**
+     * Our k-quant quantizers make the synth tool's choices, so quantizing the F32 model must
+     * reproduce the quantized files byte for byte (files llama.cpp accepted and ran).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "Q4_K_M"})
+    void kQuantizersReproduceTheSynthToolsBytes(String file) throws IOException {
+        try (GgufTensors reference = new GgufTensors(SharedData.file("models/golden/gqa256-F32.gguf"));
+             GgufTensors quantized = new GgufTensors(SharedData.file("models/golden/gqa256-" + file + ".gguf"));
+             java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            int checked = 0;
+            for (Tensor q : quantized.tensors().values()) {
+                if (q.type().blockSize() != 256) {
+                    continue;
+                }
+                Tensor f = reference.tensor(q.name());
+                int cols = q.rowLength();
+                float[] row = new float[cols];
+                java.lang.foreign.MemorySegment ours = arena.allocate(q.rowBytes());
+                Quantizer quantizer = (Quantizer) TensorFormat.of(q.type());
+                for (int r = 0; r < q.rows(); r++) {
+                    F32.INSTANCE.dequantize(f.data(), (long) r * cols, row, 0, cols);
+                    quantizer.quantize(row, 0, ours, 0, cols);
+                    long mismatch = ours.mismatch(q.data().asSlice(r * q.rowBytes(), q.rowBytes()));
+                    int rowIndex = r;
+                    assertEquals(-1, mismatch, () -> q.name() + " " + q.type() + " row " + rowIndex + ": first differing byte "
+                            + mismatch + " (block " + mismatch / q.type().blockBytes() + ", offset "
+                            + mismatch % q.type().blockBytes() + ")");
+                }
+                checked++;
+            }
+            assertTrue(checked > 0, "no k-quant tensors in " + file);
+        }
+    }
+
     private static void accumulate(double[][] e, Tensor f32, Tensor q) {
         int cols = q.rowLength();
         float[] expected = new float[cols];

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 
 /** Quantizers store what their format decodes, within the format's rounding error. */
 class QuantizerTest {
-    private static final int N = 32 * 40;
+    private static final int N = 256 * 5;
 
     private static float[] roundTrip(Quantizer q, float[] src, Arena arena) {
         MemorySegment dst = arena.allocate(q.type().bytesFor(N));
@@ -58,11 +58,55 @@ class QuantizerTest {
         }
     }
 
+    /**
+     * Q4_1 / Q5_1: q = round((x − min)/d) with d = (max − min)/levels, so half a step before
+     * d and min are stored as f16, which moves a value by at most (levels·d + |min|)·2^-11.
+     */
+    @Test
+    void affineFormatsErrorIsHalfAStepPlusScaleRounding() {
+        float[] src = RandomBlocks.vector(N, 5);
+        try (Arena arena = Arena.ofConfined()) {
+            for (Quantizer q : new Quantizer[] {Q4_1.INSTANCE, Q5_1.INSTANCE}) {
+                int levels = q == Q4_1.INSTANCE ? 15 : 31;
+                float[] out = roundTrip(q, src, arena);
+                for (int b = 0; b < N / 32; b++) {
+                    double min = Double.MAX_VALUE;
+                    double max = -Double.MAX_VALUE;
+                    for (int i = b * 32; i < b * 32 + 32; i++) {
+                        min = Math.min(min, src[i]);
+                        max = Math.max(max, src[i]);
+                    }
+                    double d = (max - min) / levels;
+                    double bound = d / 2 + (levels * d + Math.abs(min)) * 0x1p-11 + 1e-7;
+                    for (int i = b * 32; i < b * 32 + 32; i++) {
+                        assertTrue(Math.abs(out[i] - src[i]) <= bound, q.type() + " element " + i);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Q5_0 is Q4_0 with 32 levels: at most one step d = amax/16 (half a step but on the clipped side). */
+    @Test
+    void q5_0ErrorIsAtMostOneStep() {
+        float[] src = RandomBlocks.vector(N, 6);
+        try (Arena arena = Arena.ofConfined()) {
+            float[] out = roundTrip(Q5_0.INSTANCE, src, arena);
+            for (int b = 0; b < N / 32; b++) {
+                double d = amax(src, b) / 16;
+                for (int i = b * 32; i < b * 32 + 32; i++) {
+                    assertTrue(Math.abs(out[i] - src[i]) <= d * (1 + 0x1p-9), "element " + i);
+                }
+            }
+        }
+    }
+
     /** An all-zero block quantizes to d = 0 and decodes to zeros, not NaN. */
     @Test
     void zeroBlocksStayZero() {
         try (Arena arena = Arena.ofConfined()) {
-            for (Quantizer q : new Quantizer[] {Q8_0.INSTANCE, Q4_0.INSTANCE}) {
+            for (Quantizer q : new Quantizer[] {Q8_0.INSTANCE, Q4_0.INSTANCE, Q4_1.INSTANCE, Q5_0.INSTANCE, Q5_1.INSTANCE,
+                Q2_K.INSTANCE, Q3_K.INSTANCE, Q4_K.INSTANCE, Q5_K.INSTANCE, Q6_K.INSTANCE}) {
                 float[] out = roundTrip(q, new float[N], arena);
                 for (float v : out) {
                     assertEquals(0f, v, 0f); // −0 is fine (Q4_0 stores d = −0)

@@ -1,15 +1,116 @@
 package dev.llamaj.cli;
 
-/** Placeholder until this command lands. */
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.llamaj.core.Model;
+import dev.llamaj.core.Session;
+import dev.llamaj.core.sampling.Sampler;
+import java.util.Arrays;
+import java.util.Set;
+
+/**
+ * {@code llama bench}: prefill and decode speed the way llama.cpp's llama-bench (and the native
+ * reference harness in ../shared/tools/ref) measure them, so the two can be run side by side:
+ * prefill = P tokens in one batch from an empty cache; decode = D single-token steps from BOS at
+ * position 0, each followed by a greedy argmax; medians over R runs after at least one second
+ * (and one run) of warm-up.
+ */
 final class BenchCommand implements Main.Command {
-    @Override
-    public int run(String[] args) {
-        System.err.println("not implemented yet");
-        return 2;
-    }
+    private static final Set<String> VALUED = Set.of("--model", "--prefill", "--decode", "--threads", "--kernels",
+            "--reps", "--ctx", "--kv-cache", "--seed");
+    private static final Set<String> FLAGS = Set.of("--json");
+    private static final long WARMUP_NANOS = 1_000_000_000L;
 
     @Override
     public String summary() {
-        return "prefill and decode speed";
+        return "prefill/decode tok/s: --model FILE [--prefill 128] [--decode 64] [--threads N] [--reps R] [--json]";
+    }
+
+    @Override
+    public int run(String[] argv) throws Exception {
+        if (argv.length > 0 && (argv[0].equals("--help") || argv[0].equals("-h"))) {
+            System.out.println("""
+                    usage: llama bench --model FILE [--prefill 128] [--decode 64] [--threads N] [--kernels NAME]
+                             [--reps 5] [--kv-cache f16|f32] [--seed 1234] [--json]
+                      prints {"prefill_tok_s":X,"decode_tok_s":Y,"kernels":"...","threads":N} with --json""");
+            return 0;
+        }
+        Args a = Args.parse(argv, VALUED, FLAGS);
+        int prefill = a.integer("--prefill", 128);
+        int decode = a.integer("--decode", 64);
+        int reps = a.integer("--reps", 5);
+        if (prefill < 0 || decode < 0 || reps < 1) {
+            throw new UsageException("--prefill and --decode must be >= 0 and --reps >= 1");
+        }
+        try (Model model = ModelOptions.load(a);
+             Session session = model.newSession()) {
+            int bos = model.tokenizer().bosId();
+            int[] tokens = pseudoRandomTokens(prefill, model.config().vocabSize(), a.integer("--seed", 1234), bos);
+            double prefillTps = prefill == 0 ? 0 : median(reps, () -> {
+                session.reset();
+                long t0 = System.nanoTime();
+                session.prefill(tokens);
+                return prefill * 1e9 / (System.nanoTime() - t0);
+            });
+            double decodeTps = decode == 0 ? 0 : median(reps, () -> {
+                session.reset();
+                int tok = bos;
+                long t0 = System.nanoTime();
+                for (int i = 0; i < decode; i++) {
+                    tok = Sampler.argmax(session.decode(tok));
+                }
+                return decode * 1e9 / (System.nanoTime() - t0);
+            });
+            if (a.flag("--json")) {
+                ObjectNode o = GenerateCommand.Json.MAPPER.createObjectNode();
+                o.put("prefill_tok_s", prefillTps);
+                o.put("decode_tok_s", decodeTps);
+                o.put("kernels", model.kernels());
+                o.put("threads", model.threads());
+                o.put("prefill_tokens", prefill);
+                o.put("decode_tokens", decode);
+                o.put("reps", reps);
+                o.put("model", model.path().toString());
+                System.out.println(GenerateCommand.Json.MAPPER.writeValueAsString(o));
+            } else {
+                System.out.printf("%s: kernels %s, %d threads: prefill %d tok: %.2f tok/s, decode %d tok: %.2f tok/s (median of %d)%n",
+                        model.path().getFileName(), model.kernels(), model.threads(), prefill, prefillTps, decode,
+                        decodeTps, reps);
+            }
+        }
+        return 0;
+    }
+
+    /** BOS, then the reference harness's LCG: s = s*1664525+1013904223 mod 2^32; id = 3 + ((s >>> 8) mod (vocab-3)). */
+    static int[] pseudoRandomTokens(int n, int vocab, int seed, int bos) {
+        int[] t = new int[n];
+        int k = 0;
+        if (n > 0 && bos >= 0) {
+            t[k++] = bos;
+        }
+        int s = seed;
+        while (k < n) {
+            s = s * 1664525 + 1013904223;
+            t[k++] = 3 + (int) (((s & 0xFFFFFFFFL) >>> 8) % (vocab - 3));
+        }
+        return t;
+    }
+
+    private interface Run {
+        double tokensPerSecond();
+    }
+
+    private static double median(int reps, Run run) {
+        long start = System.nanoTime();
+        int warm = 0;
+        while (warm == 0 || System.nanoTime() - start < WARMUP_NANOS) {
+            run.tokensPerSecond();
+            warm++;
+        }
+        double[] r = new double[reps];
+        for (int i = 0; i < reps; i++) {
+            r[i] = run.tokensPerSecond();
+        }
+        Arrays.sort(r);
+        return reps % 2 == 1 ? r[reps / 2] : (r[reps / 2 - 1] + r[reps / 2]) / 2;
     }
 }

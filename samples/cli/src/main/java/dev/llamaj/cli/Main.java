@@ -30,6 +30,10 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        // library log records (e.g. a kernel fallback) as one line each on stderr
+        if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
+            System.setProperty("java.util.logging.SimpleFormatter.format", "llamaj %4$s: %5$s%6$s%n");
+        }
         System.exit(run(args));
     }
 
