@@ -45,6 +45,16 @@ for f in stories260K-F16 stories260K-Q8_0 stories260K-Q4_0 gqa256-Q8_0 gqa256-Q4
   cp "$shared/models/golden/$f.gguf" "$b/shared/models/golden/"
 done
 
+# the goldens whose models came along (GoldenParityTest reads index.json and needs each model)
+python3 - "$b/shared" <<'PY'
+import json, os, sys
+root = sys.argv[1]
+index = json.load(open(os.path.join(root, "golden/index.json")))
+kept = [e for e in index if os.path.exists(os.path.join(root, e[1]))]
+json.dump(kept, open(os.path.join(root, "golden/index.json"), "w"), indent=0)
+print(f"make-bundle: {len(kept)} of {len(index)} goldens have their model in the bundle")
+PY
+
 size=$(du -sm "$b" | cut -f1)
 echo "make-bundle: device-bundle/ is ${size} MiB (limit 64 MiB for everything that travels)"
 du -sh "$b"/* | sed 's/^/  /'

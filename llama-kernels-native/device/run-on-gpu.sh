@@ -24,8 +24,9 @@ nvidia-smi --query-gpu=name,memory.total,memory.used,driver_version --format=csv
 step "synthetic models in the background (TinyLlama-1.1B and Llama-2-7B shapes; seed 1)"
 models=/tmp/llamaj-models
 mkdir -p "$models"
-TINY="--dim 2048 --layers 22 --heads 32 --kv-heads 4 --ffn 5632 --vocab 32000 --ctx 2048"
-L7B="--dim 4096 --layers 32 --heads 32 --kv-heads 32 --ffn 11008 --vocab 32000 --ctx 4096"
+# (overridable, for a dry run of this script on a small machine)
+TINY=${LLAMAJ_TINY_SHAPE:-"--dim 2048 --layers 22 --heads 32 --kv-heads 4 --ffn 5632 --vocab 32000 --ctx 2048"}
+L7B=${LLAMAJ_7B_SHAPE:-"--dim 4096 --layers 32 --heads 32 --kv-heads 32 --ffn 11008 --vocab 32000 --ctx 4096"}
 synth() { # name, args...: writes $models/name.gguf, then name.done
   local name=$1; shift
   ( s=$SECONDS; python3 "$b/shared/tools/synth/synth_gguf.py" --quiet --seed 1 --out "$models/$name.gguf" "$@" \
@@ -57,7 +58,7 @@ else
 fi
 
 step "kernels as the CLI lists them"
-timeout 60 "$JAVA" "${JVM[@]}" -cp "$CP" dev.llamaj.cli.Main kernels 2>&1 | tee -a "$OUT/summary.txt"
+timeout 60 "$JAVA" "${JVM[@]}" -cp "$CP" dev.llamaj.cli.Main kernels 2>&1 | grep -v "incubator modules" | tee -a "$OUT/summary.txt"
 
 run_tests() { # file, timeout, selectors...
   local file=$1 limit=$2; shift 2
@@ -92,13 +93,13 @@ bench() { # name
   json=$(timeout $(( $(left) - 10 )) "$JAVA" "${JVM[@]}" -cp "$CP" dev.llamaj.cli.Main bench --model "$f" --kernels cuda \
          --prefill 128 --decode 64 --json 2>>"$OUT/bench.txt" | tail -1)
   echo "$name $json" >>"$OUT/bench.txt"
-  python3 - "$name" "$f" "$json" <<'PY' | tee -a "$OUT/summary.txt"
+  python3 - "$name" "$f" "$json" "$(grep -v 'incubator modules' "$OUT/bench.txt" | tail -2 | head -1)" <<'PY' | tee -a "$OUT/summary.txt"
 import json, os, sys
-name, path, raw = sys.argv[1], sys.argv[2], sys.argv[3]
+name, path, raw, err = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 try:
     r = json.loads(raw)
 except Exception:
-    print(f"bench {name}: no JSON result ({raw[:200]!r}); see bench.txt"); sys.exit()
+    print(f"bench {name}: no result: {err[:300]}"); sys.exit()
 size = os.path.getsize(path)
 d = r.get("decode_tok_s", 0.0)
 # bytes a decode step reads ~ the file (every matrix once; the embedding table is read one row per

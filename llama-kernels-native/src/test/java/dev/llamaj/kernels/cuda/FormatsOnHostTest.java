@@ -10,9 +10,11 @@ import java.io.OutputStream;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,9 +36,13 @@ class FormatsOnHostTest {
     @BeforeAll
     static void compile() throws Exception {
         Assumptions.assumeTrue(CudaLibraryPackagingTest.nvccOnPath(), "nvcc is not on the PATH");
+        // the module directory under Maven; the repository root under device/run-on-gpu.sh
+        Path source = Stream.of("src/test/cuda/decode_formats.cu", "llama-kernels-native/src/test/cuda/decode_formats.cu")
+                .map(Path::of).filter(Files::exists).findFirst().orElse(null);
+        Assumptions.assumeTrue(source != null, "decode_formats.cu is not under the working directory");
         decoder = dir.resolve("decode_formats");
         Process p = new ProcessBuilder("nvcc", "-O2", "-std=c++17", "-o", decoder.toString(),
-                Path.of("src/test/cuda/decode_formats.cu").toAbsolutePath().toString())
+                source.toAbsolutePath().toString())
                 .redirectErrorStream(true).start();
         String log = new String(p.getInputStream().readAllBytes());
         assertThat(p.waitFor(300, TimeUnit.SECONDS)).isTrue();
