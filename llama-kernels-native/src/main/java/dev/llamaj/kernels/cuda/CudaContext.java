@@ -8,7 +8,7 @@ import java.lang.foreign.MemorySegment;
  * are not operations: memory, uploads and running a command buffer. Turns every failure into a
  * {@link CudaException} naming the call and CUDA's reason.
  */
-final class CudaContext implements AutoCloseable {
+final class CudaContext implements Device {
     /** Kept free beyond what is asked, for the CUDA runtime's own allocations and kernels. */
     static final long RESERVE = 256L << 20;
     private static final float[] NO_FLOATS = new float[0];
@@ -31,8 +31,8 @@ final class CudaContext implements AutoCloseable {
         return mem;
     }
 
-    /** Zero-filled device memory for {@code what}; a {@link DeviceMemoryException} when it cannot fit. */
-    long allocate(long bytes, String what) {
+    @Override
+    public long allocate(long bytes, String what) {
         long[] mem = memoryInfo();
         if (bytes + RESERVE > mem[0]) {
             throw new DeviceMemoryException(what, bytes, mem[0], mem[1]);
@@ -44,14 +44,16 @@ final class CudaContext implements AutoCloseable {
         return address;
     }
 
-    void free(long address) {
+    @Override
+    public void free(long address) {
         if (!closed) {
             check(CudaNative.llamaj_cuda_free(handle, address), "cudaFree");
         }
     }
 
-    /** Copies {@code bytes} bytes of {@code src} to {@code dst}; heap segments go through native memory. */
-    void upload(long dst, MemorySegment src, long bytes, String what) {
+    /** Heap segments go through native memory. */
+    @Override
+    public void upload(long dst, MemorySegment src, long bytes, String what) {
         if (src.byteSize() < bytes) {
             throw new IllegalArgumentException(what + ": data holds " + src.byteSize() + " bytes, its shape needs " + bytes);
         }
@@ -66,11 +68,9 @@ final class CudaContext implements AutoCloseable {
         }
     }
 
-    /**
-     * Runs the buffer's ops in order, then copies {@code readCount} floats from {@code readSrc}
-     * into {@code readDst}; returns when the device is done. The buffer is left as it was.
-     */
-    void run(CommandBuffer buffer, long readSrc, float[] readDst, int readCount) {
+    /** The buffer is left as it was. */
+    @Override
+    public void run(CommandBuffer buffer, long readSrc, float[] readDst, int readCount) {
         int rc = CudaNative.llamaj_cuda_run(handle, buffer.ints(), buffer.intCount(), buffer.longs(), buffer.longCount(),
                 buffer.payload(), buffer.payloadCount(), readSrc, readDst == null ? NO_FLOATS : readDst, readCount);
         if (rc != 0) {

@@ -28,12 +28,12 @@ final class CudaKernels implements Kernels {
     private static final int FLUSH_PAYLOAD = 16 << 20;
     private static final int FLUSH_INTS = 1 << 20;
 
-    private final CudaContext context;
+    private final Device context;
     private final CommandBuffer buffer = new CommandBuffer();
     private final Set<Long> live = new HashSet<>();
     private boolean closed;
 
-    CudaKernels(CudaContext context) {
+    CudaKernels(Device context) {
         this.context = context;
     }
 
