@@ -2,6 +2,7 @@ package dev.llamaj.kernels.cuda;
 
 /** The device has too little free memory for what was asked (a model's weights, a KV cache). */
 public final class DeviceMemoryException extends CudaException {
+    private static final long serialVersionUID = 1L;
     private final long needed;
     private final long free;
 
