@@ -48,8 +48,10 @@ final class GenerateCommand implements Main.Command {
             throw new UsageException("--teacher-force needs --json");
         }
         int topLogits = a.integer("--top-logits", a.has("--teacher-force") ? 20 : 0);
+        long loadStart = System.nanoTime();
         try (Model model = ModelOptions.load(a);
              Session session = model.newSession()) {
+            double loadMs = (System.nanoTime() - loadStart) / 1e6;
             int[] prompt = a.has("--tokens") ? a.ids("--tokens")
                     : model.tokenizer().encode(a.required("--prompt"), model.tokenizer().addBos(), false);
             if (a.has("--teacher-force")) {
@@ -79,9 +81,12 @@ final class GenerateCommand implements Main.Command {
                 o.put("decode_tok_s", g.decodeTokensPerSecond());
                 o.put("kernels", model.kernels());
                 o.put("threads", model.threads());
+                o.put("load_ms", loadMs);
                 out.println(Json.MAPPER.writeValueAsString(o));
             } else {
                 out.println();
+                Runtime rt = Runtime.getRuntime();
+                System.err.printf("[loaded in %.0f ms, heap in use %d MB]%n", loadMs, (rt.totalMemory() - rt.freeMemory()) >> 20);
                 System.err.printf("[%d prompt tokens, %.1f tok/s prefill; %d generated, %.1f tok/s decode; %s; kernels %s, %d threads]%n",
                         prompt.length, g.prefillTokensPerSecond(), g.ids().length, g.decodeTokensPerSecond(),
                         g.stopReason().name().toLowerCase(), model.kernels(), model.threads());

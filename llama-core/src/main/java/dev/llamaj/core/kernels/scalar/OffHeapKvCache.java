@@ -1,5 +1,7 @@
 package dev.llamaj.core.kernels.scalar;
 
+import dev.llamaj.core.kernels.memory.ZeroedMemory;
+
 import dev.llamaj.core.kernels.KvCache;
 import dev.llamaj.core.kernels.KvCacheType;
 import java.lang.foreign.Arena;
@@ -39,8 +41,8 @@ final class OffHeapKvCache implements KvCache {
                     + " does not fit in memory", e);
         }
         try {
-            this.data = arena.allocate(bytes, 64);
-        } catch (OutOfMemoryError e) {
+            this.data = ZeroedMemory.allocate(bytes, arena);
+        } catch (IllegalStateException e) {
             arena.close();
             throw new IllegalArgumentException("a KV cache of " + bytes + " bytes (" + layers + " layers × " + capacity
                     + " positions × " + kvDim + ", " + type + ") cannot be allocated off the heap: " + e.getMessage(), e);

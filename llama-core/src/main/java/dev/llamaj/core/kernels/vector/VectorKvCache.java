@@ -1,5 +1,7 @@
 package dev.llamaj.core.kernels.vector;
 
+import dev.llamaj.core.kernels.memory.ZeroedMemory;
+
 import dev.llamaj.core.kernels.KvCache;
 import dev.llamaj.core.kernels.KvCacheType;
 import java.lang.foreign.Arena;
@@ -31,8 +33,14 @@ final class VectorKvCache implements KvCache {
         this.elementBytes = type == KvCacheType.F16 ? 2 : 4;
         long half = (long) layers * capacity * kvDim * elementBytes;
         this.arena = Arena.ofShared();
-        this.keys = arena.allocate(half, 64);
-        this.values = arena.allocate(half, 64);
+        try {
+            this.keys = ZeroedMemory.allocate(half, arena);
+            this.values = ZeroedMemory.allocate(half, arena);
+        } catch (IllegalStateException e) {
+            arena.close();
+            throw new IllegalArgumentException("a KV cache of 2 × " + half + " bytes (" + layers + " layers × " + capacity
+                    + " positions × " + kvDim + ", " + type + ") cannot be allocated: " + e.getMessage(), e);
+        }
     }
 
     static VectorKvCache of(KvCache c) {
