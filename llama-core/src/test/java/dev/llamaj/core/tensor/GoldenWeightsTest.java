@@ -1,5 +1,7 @@
 package dev.llamaj.core.tensor;
 
+import dev.llamaj.core.gguf.GgufFile;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -31,11 +33,11 @@ class GoldenWeightsTest {
     @ParameterizedTest
     @ValueSource(strings = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "Q4_K_M"})
     void quantizedCopyDequantizesToTheF32Weights(String file) throws IOException {
-        try (GgufTensors reference = new GgufTensors(SharedData.file("models/golden/gqa256-F32.gguf"));
-             GgufTensors quantized = new GgufTensors(SharedData.file("models/golden/gqa256-" + file + ".gguf"))) {
+        try (GgufFile reference = GgufFile.open(SharedData.file("models/golden/gqa256-F32.gguf"));
+             GgufFile quantized = GgufFile.open(SharedData.file("models/golden/gqa256-" + file + ".gguf"))) {
             Map<GgmlType, double[][]> errors = new TreeMap<>();
-            for (Tensor q : quantized.tensors().values()) {
-                Tensor f = reference.tensor(q.name());
+            for (Tensor q : quantized.tensors().stream().map(quantized::tensor).toList()) {
+                Tensor f = reference.requireTensor(q.name());
                 assertEquals(f.elementCount(), q.elementCount(), q.name());
                 if (q.type() == GgmlType.F32) {
                     continue;
@@ -54,15 +56,15 @@ class GoldenWeightsTest {
     @ParameterizedTest
     @ValueSource(strings = {"Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "Q4_K_M"})
     void kQuantizersReproduceTheSynthToolsBytes(String file) throws IOException {
-        try (GgufTensors reference = new GgufTensors(SharedData.file("models/golden/gqa256-F32.gguf"));
-             GgufTensors quantized = new GgufTensors(SharedData.file("models/golden/gqa256-" + file + ".gguf"));
+        try (GgufFile reference = GgufFile.open(SharedData.file("models/golden/gqa256-F32.gguf"));
+             GgufFile quantized = GgufFile.open(SharedData.file("models/golden/gqa256-" + file + ".gguf"));
              java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
             int checked = 0;
-            for (Tensor q : quantized.tensors().values()) {
+            for (Tensor q : quantized.tensors().stream().map(quantized::tensor).toList()) {
                 if (q.type().blockSize() != 256) {
                     continue;
                 }
-                Tensor f = reference.tensor(q.name());
+                Tensor f = reference.requireTensor(q.name());
                 int cols = q.rowLength();
                 float[] row = new float[cols];
                 java.lang.foreign.MemorySegment ours = arena.allocate(q.rowBytes());
@@ -120,15 +122,15 @@ class GoldenWeightsTest {
     void halfPrecisionCopiesRoundTheF32Weights(String file) throws IOException {
         double relative = file.equals("F16") ? 0x1p-11 : 0x1p-8;
         double absolute = file.equals("F16") ? 0x1p-25 : 0;
-        try (GgufTensors reference = new GgufTensors(SharedData.file("models/stories260K/stories260K.gguf"));
-             GgufTensors copy = new GgufTensors(SharedData.file("models/golden/stories260K-" + file + ".gguf"))) {
+        try (GgufFile reference = GgufFile.open(SharedData.file("models/stories260K/stories260K.gguf"));
+             GgufFile copy = GgufFile.open(SharedData.file("models/golden/stories260K-" + file + ".gguf"))) {
             int checked = 0;
-            for (Tensor t : copy.tensors().values()) {
+            for (Tensor t : copy.tensors().stream().map(copy::tensor).toList()) {
                 if (t.type() == GgmlType.F32) {
                     continue;
                 }
                 assertEquals(GgmlType.valueOf(file), t.type(), t.name());
-                Tensor f = reference.tensor(t.name());
+                Tensor f = reference.requireTensor(t.name());
                 float[] expected = new float[t.rowLength()];
                 float[] actual = new float[t.rowLength()];
                 for (int r = 0; r < t.rows(); r++) {
