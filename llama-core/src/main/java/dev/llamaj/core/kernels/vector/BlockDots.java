@@ -49,7 +49,7 @@ final class BlockDots {
                 for (int g = 0; g < 32; g += L) {
                     // helpers are written out: C2 stops inlining vector code in calls past a certain size
                     ShortVector wv = (ShortVector) ByteVector.fromMemorySegment(B, w, bo + 2 + g, LE).convertShape(B2S, S, 0);
-                    ShortVector xv = (ShortVector) ByteVector.fromArray(B, q, xq + g).convertShape(B2S, S, 0);
+                    ShortVector xv = ShortVector.fromArray(S, x.wide, xq + g);
                     s = s.add((IntVector) wv.mul(xv).convertShape(S2I, I, 0));
                 }
                 FloatVector sf = (FloatVector) s.convertShape(VectorOperators.I2F, F, 0);
@@ -83,8 +83,8 @@ final class BlockDots {
                     ByteVector v4 = (ByteVector) v.reinterpretShape(IB, 0).lanewise(VectorOperators.LSHR, 4).reinterpretShape(B, 0);
                     ShortVector lo = ((ShortVector) v.and((byte) 0xF).convertShape(B2S, S, 0)).sub((short) 8);
                     ShortVector hi = ((ShortVector) v4.and((byte) 0xF).convertShape(B2S, S, 0)).sub((short) 8);
-                    ShortVector xlo = (ShortVector) ByteVector.fromArray(B, q, xq + h).convertShape(B2S, S, 0);
-                    ShortVector xhi = (ShortVector) ByteVector.fromArray(B, q, xq + 16 + h).convertShape(B2S, S, 0);
+                    ShortVector xlo = ShortVector.fromArray(S, x.wide, xq + h);
+                    ShortVector xhi = ShortVector.fromArray(S, x.wide, xq + 16 + h);
                     s = s.add((IntVector) lo.mul(xlo).add(hi.mul(xhi)).convertShape(S2I, I, 0));
                 }
                 FloatVector sf = (FloatVector) s.convertShape(VectorOperators.I2F, F, 0);

@@ -32,20 +32,18 @@ final class Dequant {
                     Simd.f16(seg, 2 * (first + i)).intoArray(out, i);
                 }
             }
+            case F32 -> MemorySegment.copy(seg, Simd.FLOAT, 4 * first, out, 0, n);
+            case BF16 -> {
+                for (int i = 0; i < n; i += L) {
+                    Simd.bf16(seg, 2 * (first + i)).intoArray(out, i);
+                }
+            }
             case Q8_0 -> q8_0(seg, first / 32 * 34, n / 32, out);
             case Q4_0 -> q4_0(seg, first / 32 * 18, n / 32, out);
             case Q4_K -> q4_K(seg, first / 256 * 144, n / 256, out);
             case Q6_K -> q6_K(seg, first / 256 * 210, n / 256, out);
             default -> TensorFormat.of(type).dequantize(seg, first, out, 0, n);
         }
-    }
-
-    /** Whether {@link #rows} needs whole vectors (it does for the vectorized formats). */
-    static boolean vectorized(GgmlType type) {
-        return switch (type) {
-            case F16, Q8_0, Q4_0, Q4_K, Q6_K -> true;
-            default -> false;
-        };
     }
 
     private static void q8_0(MemorySegment seg, long at, int blocks, float[] out) {

@@ -2,6 +2,7 @@ package dev.llamaj.core.kernels.vector;
 
 import static dev.llamaj.core.kernels.vector.Simd.F;
 import static dev.llamaj.core.kernels.vector.Simd.I;
+import static dev.llamaj.core.kernels.vector.Simd.IB;
 import static dev.llamaj.core.kernels.vector.Simd.B;
 import static dev.llamaj.core.kernels.vector.Simd.L;
 import static dev.llamaj.core.kernels.vector.Simd.LE;
@@ -62,6 +63,10 @@ final class KQuantDots {
         return ((hi4 >>> (8 * (s - 4) + 4)) & 0xF) | ((int) (lo8 >>> (8 * s + 6)) & 3) << 4;
     }
 
+    private static ByteVector shifted(ByteVector v, VectorOperators.Binary shift, int bits) {
+        return (ByteVector) v.reinterpretShape(IB, 0).lanewise(shift, bits).reinterpretShape(B, 0);
+    }
+
     private abstract static class KDot implements RowDot {
         @Override
         public Rounding rounding() {
@@ -87,8 +92,8 @@ final class KQuantDots {
                 for (int j = 0; j < 4; j++) {
                     for (int l = 0; l < 32; l += L) {
                         ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B, w, bo + 16 + 32 * j + l, LE).convertShape(B2S, S, 0);
-                        ShortVector xlo = (ShortVector) ByteVector.fromArray(B, q, xq + 64 * j + l).convertShape(B2S, S, 0);
-                        ShortVector xhi = (ShortVector) ByteVector.fromArray(B, q, xq + 64 * j + 32 + l).convertShape(B2S, S, 0);
+                        ShortVector xlo = ShortVector.fromArray(S, x.wide, xq + 64 * j + l);
+                        ShortVector xhi = ShortVector.fromArray(S, x.wide, xq + 64 * j + 32 + l);
                         ShortVector lo = v.and((short) 0xF).mul(xlo);
                         ShortVector hi = v.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).mul(xhi);
                         s = s.add(((IntVector) lo.convertShape(S2I, I, 0)).mul(scale(lo8, hi4, 2 * j)))
@@ -121,19 +126,21 @@ final class KQuantDots {
                 IntVector s = IntVector.zero(I);
                 for (int n = 0; n < 2; n++) {
                     for (int l = 0; l < 32; l += L) {
-                        ShortVector ql0 = (ShortVector) ByteVector.fromMemorySegment(B, w, bo + 64 * n + l, LE).convertShape(B2S, S, 0);
-                        ShortVector ql1 = (ShortVector) ByteVector.fromMemorySegment(B, w, bo + 64 * n + 32 + l, LE).convertShape(B2S, S, 0);
-                        ShortVector qh = (ShortVector) ByteVector.fromMemorySegment(B, w, bo + 128 + 32 * n + l, LE).convertShape(B2S, S, 0);
+                        ByteVector ql0 = ByteVector.fromMemorySegment(B, w, bo + 64 * n + l, LE);
+                        ByteVector ql1 = ByteVector.fromMemorySegment(B, w, bo + 64 * n + 32 + l, LE);
+                        ByteVector qh = ByteVector.fromMemorySegment(B, w, bo + 128 + 32 * n + l, LE);
                         int e = xq + 128 * n + l;
                         int si = 8 * n + l / 16;
-                        ShortVector p0 = ql0.and((short) 0xF).or(qh.and((short) 3).lanewise(VectorOperators.LSHL, 4))
-                                .sub((short) 32).mul((ShortVector) ByteVector.fromArray(B, q, e).convertShape(B2S, S, 0));
-                        ShortVector p1 = ql1.and((short) 0xF).or(qh.and((short) 0xC).lanewise(VectorOperators.LSHL, 2))
-                                .sub((short) 32).mul((ShortVector) ByteVector.fromArray(B, q, e + 32).convertShape(B2S, S, 0));
-                        ShortVector p2 = ql0.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).or(qh.and((short) 0x30))
-                                .sub((short) 32).mul((ShortVector) ByteVector.fromArray(B, q, e + 64).convertShape(B2S, S, 0));
-                        ShortVector p3 = ql1.lanewise(VectorOperators.ASHR, 4).and((short) 0xF)
-                                .or(qh.lanewise(VectorOperators.ASHR, 2).and((short) 0x30)).sub((short) 32).mul((ShortVector) ByteVector.fromArray(B, q, e + 96).convertShape(B2S, S, 0));
+                        // bits are moved with 32-bit shifts (x86 has no byte shifts); masks drop what crossed bytes
+                        ByteVector q0 = ql0.and((byte) 0xF).or(shifted(qh, VectorOperators.LSHL, 4).and((byte) 0x30));
+                        ByteVector q1 = ql1.and((byte) 0xF).or(shifted(qh, VectorOperators.LSHL, 2).and((byte) 0x30));
+                        ByteVector q2 = shifted(ql0, VectorOperators.LSHR, 4).and((byte) 0xF).or(qh.and((byte) 0x30));
+                        ByteVector q3 = shifted(ql1, VectorOperators.LSHR, 4).and((byte) 0xF)
+                                .or(shifted(qh, VectorOperators.LSHR, 2).and((byte) 0x30));
+                        ShortVector p0 = ((ShortVector) q0.sub((byte) 32).convertShape(B2S, S, 0)).mul(ShortVector.fromArray(S, x.wide, e));
+                        ShortVector p1 = ((ShortVector) q1.sub((byte) 32).convertShape(B2S, S, 0)).mul(ShortVector.fromArray(S, x.wide, e + 32));
+                        ShortVector p2 = ((ShortVector) q2.sub((byte) 32).convertShape(B2S, S, 0)).mul(ShortVector.fromArray(S, x.wide, e + 64));
+                        ShortVector p3 = ((ShortVector) q3.sub((byte) 32).convertShape(B2S, S, 0)).mul(ShortVector.fromArray(S, x.wide, e + 96));
                         s = s.add(((IntVector) p0.convertShape(S2I, I, 0)).mul(w.get(ValueLayout.JAVA_BYTE, sc + si)))
                                 .add(((IntVector) p1.convertShape(S2I, I, 0)).mul(w.get(ValueLayout.JAVA_BYTE, sc + si + 2)))
                                 .add(((IntVector) p2.convertShape(S2I, I, 0)).mul(w.get(ValueLayout.JAVA_BYTE, sc + si + 4)))

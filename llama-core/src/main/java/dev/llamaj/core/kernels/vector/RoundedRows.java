@@ -9,6 +9,8 @@ final class RoundedRows {
     int cols;
     float[] floats = new float[0];
     byte[] quants = new byte[0];
+    /** The quants widened to 16 bits once per row, so the dot products need not widen them per weight row. */
+    short[] wide = new short[0];
     float[] scales = new float[0];
     float[] sums = new float[0];
     int[] blockSums = new int[0];
@@ -24,11 +26,13 @@ final class RoundedRows {
             case F16, BF16 -> floats = grow(floats, n);
             case Q8_0, Q8_1 -> {
                 quants = grow(quants, n);
+                wide = grow(wide, n);
                 scales = grow(scales, n / 32);
                 sums = grow(sums, n / 32);
             }
             case Q8_K -> {
                 quants = grow(quants, n);
+                wide = grow(wide, n);
                 scales = grow(scales, n / 256);
                 blockSums = grow(blockSums, n / 16);
             }
@@ -47,6 +51,11 @@ final class RoundedRows {
             case Q8_1 -> ActivationQuantizer.q8_0(x, off, cols, quants, off, scales, off / 32, sums);
             case Q8_K -> ActivationQuantizer.q8_K(x, off, cols, quants, off, scales, off / 256, blockSums, off / 16);
         }
+        if (rounding == Rounding.Q8_0 || rounding == Rounding.Q8_1 || rounding == Rounding.Q8_K) {
+            for (int i = off; i < off + cols; i++) {
+                wide[i] = quants[i];
+            }
+        }
     }
 
     private static float[] grow(float[] a, int n) {
@@ -55,6 +64,10 @@ final class RoundedRows {
 
     private static byte[] grow(byte[] a, int n) {
         return a.length >= n + 64 ? a : new byte[n + n / 4 + 64];
+    }
+
+    private static short[] grow(short[] a, int n) {
+        return a.length >= n + 64 ? a : new short[n + n / 4 + 64];
     }
 
     private static int[] grow(int[] a, int n) {
