@@ -90,15 +90,18 @@ final class KQuantDots {
                 int hi4 = w.get(Simd.INT, bo + 12);
                 IntVector s = IntVector.zero(I);
                 for (int j = 0; j < 4; j++) {
+                    // a sub-block's products are summed before its scale multiplies them: one
+                    // integer multiply per sub-block, the costly part of this loop
+                    IntVector lo = IntVector.zero(I);
+                    IntVector hi = IntVector.zero(I);
                     for (int l = 0; l < 32; l += L) {
                         ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B, w, bo + 16 + 32 * j + l, LE).convertShape(B2S, S, 0);
                         ShortVector xlo = ShortVector.fromArray(S, x.wide, xq + 64 * j + l);
                         ShortVector xhi = ShortVector.fromArray(S, x.wide, xq + 64 * j + 32 + l);
-                        ShortVector lo = v.and((short) 0xF).mul(xlo);
-                        ShortVector hi = v.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).mul(xhi);
-                        s = s.add(((IntVector) lo.convertShape(S2I, I, 0)).mul(scale(lo8, hi4, 2 * j)))
-                                .add(((IntVector) hi.convertShape(S2I, I, 0)).mul(scale(lo8, hi4, 2 * j + 1)));
+                        lo = lo.add((IntVector) v.and((short) 0xF).mul(xlo).convertShape(S2I, I, 0));
+                        hi = hi.add((IntVector) v.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).mul(xhi).convertShape(S2I, I, 0));
                     }
+                    s = s.add(lo.mul(scale(lo8, hi4, 2 * j))).add(hi.mul(scale(lo8, hi4, 2 * j + 1)));
                 }
                 acc = ((FloatVector) s.convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.broadcast(F, Simd.f16At(w, bo) * dx), acc);
                 int bs = (row * nb + b) * 16;

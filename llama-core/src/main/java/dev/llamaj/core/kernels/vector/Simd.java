@@ -3,7 +3,6 @@ package dev.llamaj.core.kernels.vector;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -15,6 +14,10 @@ import jdk.incubator.vector.VectorSpecies;
  * The vector shapes the kernels use, all with the same lane count {@link #L}: floats and ints
  * fill the preferred register (16 lanes with AVX-512), shorts half of one, bytes a quarter, so
  * that widening byte → short → int keeps lanes aligned and 32-element blocks split evenly.
+ *
+ * <p>Hot loops write their vector expressions out in place rather than calling small helpers:
+ * C2 gave up inlining such helpers inside large kernels ("callee uses too much stack"), and a
+ * vector operation that is not inlined falls back to boxed Java code, 100× slower.
  */
 final class Simd {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -30,45 +33,6 @@ final class Simd {
     static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
 
     private Simd() {
-    }
-
-    /** Lane-wise products of two byte vectors, widened to ints (exact: |a·b| ≤ 128·127). */
-    static IntVector mul(ByteVector a, ByteVector b) {
-        ShortVector as = (ShortVector) a.convertShape(VectorOperators.B2S, S, 0);
-        ShortVector bs = (ShortVector) b.convertShape(VectorOperators.B2S, S, 0);
-        return (IntVector) as.mul(bs).convertShape(VectorOperators.S2I, I, 0);
-    }
-
-    /** Widened sum of two products: {@code a·b + c·d} (exact as long as each |product| ≤ 16384). */
-    static IntVector mul2(ByteVector a, ByteVector b, ByteVector c, ByteVector d) {
-        ShortVector p = ((ShortVector) a.convertShape(VectorOperators.B2S, S, 0))
-                .mul((ShortVector) b.convertShape(VectorOperators.B2S, S, 0));
-        ShortVector r = ((ShortVector) c.convertShape(VectorOperators.B2S, S, 0))
-                .mul((ShortVector) d.convertShape(VectorOperators.B2S, S, 0));
-        return (IntVector) p.add(r).convertShape(VectorOperators.S2I, I, 0);
-    }
-
-    /** {@link #L} bytes of {@code seg} at {@code off}, sign-extended to shorts. */
-    static ShortVector shorts(MemorySegment seg, long off) {
-        return (ShortVector) ByteVector.fromMemorySegment(B, seg, off, LE).convertShape(VectorOperators.B2S, S, 0);
-    }
-
-    /** {@link #L} bytes of {@code a} at {@code off}, sign-extended to shorts. */
-    static ShortVector shorts(byte[] a, int off) {
-        return (ShortVector) ByteVector.fromArray(B, a, off).convertShape(VectorOperators.B2S, S, 0);
-    }
-
-    /** Short lanes widened to ints. */
-    static IntVector ints(ShortVector v) {
-        return (IntVector) v.convertShape(VectorOperators.S2I, I, 0);
-    }
-
-    static ByteVector bytes(MemorySegment seg, long off) {
-        return ByteVector.fromMemorySegment(B, seg, off, LE);
-    }
-
-    static ByteVector bytes(byte[] a, int off) {
-        return ByteVector.fromArray(B, a, off);
     }
 
     /** {@link #L} F16 values at {@code off} of {@code seg} as floats (exact for all finite values). */
