@@ -28,30 +28,21 @@ import org.junit.jupiter.params.provider.MethodSource;
  *
  * <p>Tiers (../shared/golden/README.md): every provider must reach the exact-math tier
  * ({@code tolerance}); the largest difference and whether the llama.cpp-numerics tier
- * ({@code tolerance_matched}) is reached are printed per golden, and asserted for the providers
- * and goldens listed in {@link #MATCHED_TIER}.
+ * ({@code tolerance_matched}) is reached are printed per golden and written to
+ * {@code target/golden-parity.txt}.
  */
 class GoldenParityTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final List<String> REPORT = new ArrayList<>();
 
     /**
-     * provider → goldens that must reach the llama.cpp-numerics tier (a regression guard, from
-     * measurements). The vector provider rounds activations as llama.cpp does and matches it to
-     * ~1e-6 on these; on the others one activation lands within float rounding noise of a
-     * rounding boundary at some position (04: 3, 06: 4, 15: 6, 17: 7, 13: 29, 21: 18, 23: 18,
-     * 09: 19, 11: 36), the two engines round it differently, and positions after it inherit the
-     * difference through the KV cache (../shared/golden/README.md describes such flips).
+     * The tier each golden reaches is measured and reported, not asserted beyond the exact-math
+     * tier: where an engine rounds activations as llama.cpp does (vector), both agree to ~1e-6
+     * until one activation lands within float-summation noise of a rounding boundary; the two
+     * then round it differently and later positions inherit the difference through the KV cache
+     * (../shared/golden/README.md). Which golden meets such a boundary moves with any change of
+     * summation order, so a per-golden guard would fail on harmless changes.
      */
-    static final java.util.Map<String, java.util.Set<String>> MATCHED_TIER = java.util.Map.of(
-            "scalar", java.util.Set.of("00-stories260K.json", "01-stories260K.json", "02-stories260K.json",
-                    "03-stories260K.json", "12-gqa256-F32.json"),
-            "vector", java.util.Set.of("00-stories260K.json", "01-stories260K.json", "02-stories260K.json",
-                    "03-stories260K.json", "08-stories260K-Q8_0.json", "10-stories260K-Q4_0.json",
-                    "12-gqa256-F32.json", "14-gqa256-Q4_0.json", "16-gqa256-Q5_0.json", "18-gqa256-Q2_K.json",
-                    "19-gqa256-Q3_K.json", "20-gqa256-Q4_K.json", "22-gqa256-Q6_K.json",
-                    "24-l2vocab-Q8_0.json", "25-l2vocab-Q8_0.json"));
-
     static Stream<Arguments> goldens() throws IOException {
         Path root = SharedData.root();
         JsonNode index = JSON.readTree(root.resolve("golden/index.json").toFile());
@@ -119,9 +110,6 @@ class GoldenParityTest {
                 fail(line + "\n" + String.join("\n", failures));
             }
             assertThat(maxDiff).as(line).isLessThanOrEqualTo(tol);
-            if (MATCHED_TIER.getOrDefault(kernels, java.util.Set.of()).contains(goldenName)) {
-                assertThat(maxDiff).as(line + " (matched tier expected)").isLessThanOrEqualTo(tolMatched);
-            }
         }
     }
 
