@@ -50,6 +50,8 @@ public final class Generator {
         int prefilled = newIds.length > 0 ? newIds.length : 1;
 
         int[] history = session.tokens();
+        int historyLength = history.length;
+        int window = options.sampling().repeatLastN();
         int[] out = new int[Math.max(16, Math.min(options.maxTokens(), 4096))];
         int count = 0;
         StopReason reason = StopReason.LENGTH;
@@ -66,12 +68,16 @@ public final class Generator {
             if (logitsObserver != null) {
                 logitsObserver.accept(logits);
             }
-            int id = sampler.sample(logits, history);
+            // the sampler looks only at the last repeatLastN ids: hand it that tail, not the whole history
+            int id = sampler.sample(logits, Arrays.copyOfRange(history, Math.max(0, historyLength - window), historyLength));
             if (count == out.length) {
                 out = Arrays.copyOf(out, out.length * 2);
             }
             out[count++] = id;
-            history = append(history, id);
+            if (historyLength == history.length) {
+                history = Arrays.copyOf(history, Math.max(16, history.length * 2));
+            }
+            history[historyLength++] = id;
             if (id == eos) {
                 reason = StopReason.EOS;
                 emit(listener, id, stops.finish(decoder.flush()));
@@ -102,12 +108,6 @@ public final class Generator {
         int[] held = session.tokens();
         session.truncate(held.length - 1);
         return held[held.length - 1];
-    }
-
-    private static int[] append(int[] a, int id) {
-        int[] b = Arrays.copyOf(a, a.length + 1);
-        b[a.length] = id;
-        return b;
     }
 
     private static void emit(TokenListener listener, int id, String text) {
