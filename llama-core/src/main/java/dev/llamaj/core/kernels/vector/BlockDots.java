@@ -17,6 +17,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Dot products for the 32-element block formats against Q8_0/Q8_1 activations: integer
@@ -59,6 +60,17 @@ final class BlockDots {
         }
     };
 
+    /**
+     * Q4_0 in the float domain, without byte widening shuffles (the limit on Zen 4, where each
+     * byte→short/int widening is a cross-lane shuffle). A block's 16 quant bytes are loaded as
+     * four ints and repeated across the register ({@link Simd#I} has {@code L} lanes); lane
+     * {@code j} then shifts its int right by {@code 8·(j/4)} (+4 for the high nibbles), so
+     * after a mask every lane holds one nibble and one in-lane int→float conversion gives the
+     * weights. The activations are laid out in the same lane order once per row
+     * ({@link RoundedRows#nibbleOrder}), with {@code -8·(x_lo+x_hi)} per lane precomputed for the
+     * -8 offset. Every product and partial sum is a small integer, exact in float, so each lane
+     * holds exactly the integer sum of the former short-widening path: the result is identical.
+     */
     static final RowDot Q4_0 = new RowDot() {
         @Override
         public Rounding rounding() {
@@ -68,31 +80,71 @@ final class BlockDots {
         @Override
         public float dot(MemorySegment w, long off, RoundedRows x, float[] raw, int row) {
             int nb = x.cols / 32;
-            int qo = row * x.cols;
             int so = row * nb;
-            byte[] q = x.quants;
+            float[] xr = x.nibbleOrder;
+            float[] xo = x.nibbleOffsets;
             float[] d = x.scales;
+            // blocks whose full-register load stays inside the segment; the rest (end of the tensor) go scalar
+            long room = w.byteSize() - off - BI.vectorByteSize();
+            int fast = room < 0 ? 0 : (int) Math.min(nb, room / 18 + 1);
             FloatVector acc = FloatVector.zero(F);
-            for (int b = 0; b < nb; b++) {
+            for (int b = 0; b < fast; b++) {
                 long bo = off + 18L * b;
-                int xq = qo + 32 * b;
-                IntVector s = IntVector.zero(I);
-                for (int h = 0; h < 16; h += L) {
-                    // the high nibbles are shifted down in 32-bit lanes (x86 has no byte shifts), then masked
-                    ByteVector v = ByteVector.fromMemorySegment(B, w, bo + 2 + h, LE);
-                    ByteVector v4 = (ByteVector) v.reinterpretShape(IB, 0).lanewise(VectorOperators.LSHR, 4).reinterpretShape(B, 0);
-                    ShortVector lo = ((ShortVector) v.and((byte) 0xF).convertShape(B2S, S, 0)).sub((short) 8);
-                    ShortVector hi = ((ShortVector) v4.and((byte) 0xF).convertShape(B2S, S, 0)).sub((short) 8);
-                    ShortVector xlo = ShortVector.fromArray(S, x.wide, xq + h);
-                    ShortVector xhi = ShortVector.fromArray(S, x.wide, xq + 16 + h);
-                    s = s.add((IntVector) lo.mul(xlo).add(hi.mul(xhi)).convertShape(S2I, I, 0));
+                int xq = 32 * (so + b);
+                // one load per block brings both the F16 scale (bytes 0-1) and the quants (2-17): every
+                // segment access costs bounds and liveness checks, a second one per block cost 20%
+                ByteVector all = ByteVector.fromMemorySegment(BI, w, bo, LE);
+                float dw = Float.float16ToFloat(all.reinterpretAsShorts().lane(0));
+                IntVector v = all.rearrange(SPREAD).reinterpretAsInts();
+                FloatVector s = FloatVector.zero(F);
+                for (int t = 0; t < 16 / L; t++) {
+                    FloatVector lo = (FloatVector) v.lanewise(VectorOperators.LSHR, SHIFT_LO[t]).and(0xF).convertShape(VectorOperators.I2F, F, 0);
+                    FloatVector hi = (FloatVector) v.lanewise(VectorOperators.LSHR, SHIFT_HI[t]).and(0xF).convertShape(VectorOperators.I2F, F, 0);
+                    s = s.add(lo.fma(FloatVector.fromArray(F, xr, xq + 2 * t * L),
+                            hi.fma(FloatVector.fromArray(F, xr, xq + (2 * t + 1) * L), FloatVector.fromArray(F, xo, 16 * (so + b) + t * L))));
                 }
-                FloatVector sf = (FloatVector) s.convertShape(VectorOperators.I2F, F, 0);
-                acc = sf.fma(FloatVector.broadcast(F, Simd.f16At(w, bo) * d[so + b]), acc);
+                acc = s.fma(FloatVector.broadcast(F, dw * d[so + b]), acc);
             }
-            return acc.reduceLanes(VectorOperators.ADD);
+            float tail = 0;
+            for (int b = fast; b < nb; b++) {
+                long bo = off + 18L * b;
+                int xq = row * x.cols + 32 * b;
+                int isum = 0;
+                for (int j = 0; j < 16; j++) {
+                    int v = w.get(ValueLayout.JAVA_BYTE, bo + 2 + j);
+                    isum += ((v & 0xF) - 8) * x.quants[xq + j] + (((v >> 4) & 0xF) - 8) * x.quants[xq + j + 16];
+                }
+                tail += Simd.f16At(w, bo) * d[so + b] * isum;
+            }
+            return acc.reduceLanes(VectorOperators.ADD) + tail;
         }
     };
+
+    /** Bytes in a register of {@link Simd#I}'s shape: one load holds a whole 18-byte Q4_0 block. */
+    private static final jdk.incubator.vector.VectorSpecies<Byte> BI = VectorSpecies.of(byte.class, I.vectorShape());
+    /** Repeats a Q4_0 block's 16 quant bytes (bytes 2-17 of the block) in every 16 bytes of the register. */
+    private static final jdk.incubator.vector.VectorShuffle<Byte> SPREAD =
+            jdk.incubator.vector.VectorShuffle.fromOp(BI, k -> 2 + (k % 16));
+    private static final IntVector[] SHIFT_LO = new IntVector[16 / L];
+    private static final IntVector[] SHIFT_HI = new IntVector[16 / L];
+
+    static {
+        for (int t = 0; t < 16 / L; t++) {
+            int[] lo = new int[L];
+            int[] hi = new int[L];
+            for (int j = 0; j < L; j++) {
+                lo[j] = 8 * (j / 4 + t * L / 4);
+                hi[j] = lo[j] + 4;
+            }
+            SHIFT_LO[t] = IntVector.fromArray(I, lo, 0);
+            SHIFT_HI[t] = IntVector.fromArray(I, hi, 0);
+        }
+    }
+
+    /** Element of a 32-block that lane {@code j} of pass {@code t} holds, low ({@code nib} 0) or high nibbles. */
+    static int nibbleElement(int t, int nib, int j) {
+        return 16 * nib + 4 * (j % 4) + j / 4 + t * L / 4;
+    }
 
     /** Q4_1 and Q5_1: {@code d·q + m}, the minimum's share taken from the activation block sums. */
     static final RowDot Q4_1 = new MinBlockDot(20, false);

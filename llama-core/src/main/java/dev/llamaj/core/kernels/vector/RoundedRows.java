@@ -11,9 +11,30 @@ final class RoundedRows {
     byte[] quants = new byte[0];
     /** The quants widened to 16 bits once per row, so the dot products need not widen them per weight row. */
     short[] wide = new short[0];
+    /**
+     * The quants as integer-valued floats (-127..127), once per row: the dot products multiply
+     * them with weight quants converted to float, exactly (see {@link BlockDots}).
+     */
+    float[] real = new float[0];
+    /** Q8_0 quants as floats in the lane order of {@link BlockDots#Q4_0}: per block, per pass, low then high nibble lanes. */
+    float[] nibbleOrder = new float[0];
+    /** Per block and pass, {@code -8·(x_lo + x_hi)} per lane: the Q4_0 offset folded into the activations. */
+    float[] nibbleOffsets = new float[0];
     float[] scales = new float[0];
     float[] sums = new float[0];
     int[] blockSums = new int[0];
+
+    private final ThreadLocal<float[]> blockScratch = ThreadLocal.withInitial(() -> new float[0]);
+
+    /** A per-thread scratch of at least {@code n} floats, for per-block values of one weight row. */
+    float[] blockScratch(int n) {
+        float[] a = blockScratch.get();
+        if (a.length < n) {
+            a = new float[n];
+            blockScratch.set(a);
+        }
+        return a;
+    }
 
     /** Sizes the buffers for {@code rows} rows of {@code cols} in {@code rounding}. */
     void prepare(Rounding rounding, int rows, int cols) {
@@ -27,12 +48,16 @@ final class RoundedRows {
             case Q8_0, Q8_1 -> {
                 quants = grow(quants, n);
                 wide = grow(wide, n);
+                real = grow(real, n + 64);
+                nibbleOrder = grow(nibbleOrder, n);
+                nibbleOffsets = grow(nibbleOffsets, n / 2);
                 scales = grow(scales, n / 32);
                 sums = grow(sums, n / 32);
             }
             case Q8_K -> {
                 quants = grow(quants, n);
                 wide = grow(wide, n);
+                real = grow(real, n + 64);
                 scales = grow(scales, n / 256);
                 blockSums = grow(blockSums, n / 16);
             }
@@ -51,9 +76,24 @@ final class RoundedRows {
             case Q8_1 -> ActivationQuantizer.q8_0(x, off, cols, quants, off, scales, off / 32, sums);
             case Q8_K -> ActivationQuantizer.q8_K(x, off, cols, quants, off, scales, off / 256, blockSums, off / 16);
         }
+        if (rounding == Rounding.Q8_0) {
+            int L = Simd.L;
+            for (int b = off / 32; b < (off + cols) / 32; b++) {
+                for (int t = 0; t < 16 / L; t++) {
+                    for (int j = 0; j < L; j++) {
+                        float lo = quants[32 * b + BlockDots.nibbleElement(t, 0, j)];
+                        float hi = quants[32 * b + BlockDots.nibbleElement(t, 1, j)];
+                        nibbleOrder[32 * b + 2 * t * L + j] = lo;
+                        nibbleOrder[32 * b + (2 * t + 1) * L + j] = hi;
+                        nibbleOffsets[16 * b + t * L + j] = -8 * (lo + hi);
+                    }
+                }
+            }
+        }
         if (rounding == Rounding.Q8_0 || rounding == Rounding.Q8_1 || rounding == Rounding.Q8_K) {
             for (int i = off; i < off + cols; i++) {
                 wide[i] = quants[i];
+                real[i] = quants[i];
             }
         }
     }
