@@ -18,11 +18,15 @@ final class RoundedRows {
     float[] real = new float[0];
     /** Q8_0 quants as floats in the lane order of {@link BlockDots#Q4_0}: per block, per pass, low then high nibble lanes. */
     float[] nibbleOrder = new float[0];
+    /** Q8_K quants as floats in the lane order of {@link KQuantDots#Q4_K}: per 64 elements, per nibble half, per pass. */
+    float[] kOrder = new float[0];
     /** Per block and pass, {@code -8·(x_lo + x_hi)} per lane: the Q4_0 offset folded into the activations. */
     float[] nibbleOffsets = new float[0];
     float[] scales = new float[0];
     float[] sums = new float[0];
     int[] blockSums = new int[0];
+    /** Q8_K sums per 32 quants (two of {@link #blockSums}): the sub-block size of Q4_K/Q5_K minimums. */
+    int[] pairSums = new int[0];
 
     private final ThreadLocal<float[]> blockScratch = ThreadLocal.withInitial(() -> new float[0]);
 
@@ -58,8 +62,10 @@ final class RoundedRows {
                 quants = grow(quants, n);
                 wide = grow(wide, n);
                 real = grow(real, n + 64);
+                kOrder = grow(kOrder, n);
                 scales = grow(scales, n / 256);
                 blockSums = grow(blockSums, n / 16);
+                pairSums = grow(pairSums, n / 32);
             }
         }
     }
@@ -86,6 +92,19 @@ final class RoundedRows {
                         nibbleOrder[32 * b + 2 * t * L + j] = lo;
                         nibbleOrder[32 * b + (2 * t + 1) * L + j] = hi;
                         nibbleOffsets[16 * b + t * L + j] = -8 * (lo + hi);
+                    }
+                }
+            }
+        }
+        if (rounding == Rounding.Q8_K) {
+            for (int g = off / 32; g < (off + cols) / 32; g++) {
+                pairSums[g] = blockSums[2 * g] + blockSums[2 * g + 1];
+            }
+            int L = Simd.L;
+            for (int g = off; g < off + cols; g += 32) {
+                for (int t = 0; t < 32 / L; t++) {
+                    for (int k = 0; k < L; k++) {
+                        kOrder[g + t * L + k] = quants[g + KQuantDots.q4kByte(t, k)];
                     }
                 }
             }
