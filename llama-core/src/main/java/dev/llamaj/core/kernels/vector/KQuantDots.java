@@ -31,8 +31,6 @@ final class KQuantDots {
     private KQuantDots() {
     }
 
-    private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(LE);
-
     private static int u8(MemorySegment w, long at) {
         return w.get(ValueLayout.JAVA_BYTE, at) & 0xFF;
     }
@@ -58,14 +56,6 @@ final class KQuantDots {
         return ((hi4 >>> (8 * (s - 4))) & 0xF) | ((int) (lo8 >>> (8 * (s - 4) + 6)) & 3) << 4;
     }
 
-    /** Minimum of sub-block s, from the same bytes as {@link #scale}. */
-    private static int min(long lo8, int hi4, int s) {
-        if (s < 4) {
-            return (int) (lo8 >>> (8 * (s + 4))) & 63;
-        }
-        return ((hi4 >>> (8 * (s - 4) + 4)) & 0xF) | ((int) (lo8 >>> (8 * s + 6)) & 3) << 4;
-    }
-
     private static ByteVector shifted(ByteVector v, VectorOperators.Binary shift, int bits) {
         return (ByteVector) v.reinterpretShape(IB, 0).lanewise(shift, bits).reinterpretShape(B, 0);
     }
@@ -81,7 +71,7 @@ final class KQuantDots {
      * Q4_K in the float domain, shaped like {@link BlockDots#Q4_0}: 32 quant bytes (two
      * sub-blocks of 32, low and high nibbles) come in one register load, are repeated across the
      * register with one byte permute, and each lane shifts out its own nibble in-lane (no
-     * byte→short→int widening shuffles, the limit on Zen 4); the activations are laid out in
+     * byte→short→int widening shuffles); the activations are laid out in
      * that lane order once per row ({@link RoundedRows#kOrder}). Products, the per-sub-block sums
      * (≤ 32·15·127) and their 6-bit-scaled sum over the super-block (< 2^21) are all integers
      * exact in float, so each lane holds exactly what the integer path held; only the order of
@@ -114,14 +104,17 @@ final class KQuantDots {
                     FloatVector s = FloatVector.zero(F);
                     for (int j = 0; j < 4; j++) {
                         IntVector v = ByteVector.fromMemorySegment(BI, w, bo + 16 + 32 * j, LE).rearrange(SPREAD32).reinterpretAsInts();
-                        FloatVector lo = FloatVector.zero(F);
-                        FloatVector hi = FloatVector.zero(F);
-                        for (int t = 0; t < 32 / L; t++) {
-                            int e = xq + 64 * j + t * L;
+                        int e = xq + 64 * j;
+                        // pass 0 is peeled so the sums start from a product, not an add to a zero vector
+                        FloatVector lo = ((FloatVector) v.lanewise(VectorOperators.LSHR, SHIFT[0]).and(0xF).convertShape(VectorOperators.I2F, F, 0))
+                                .mul(FloatVector.fromArray(F, xr, e));
+                        FloatVector hi = ((FloatVector) v.lanewise(VectorOperators.LSHR, SHIFT_HI[0]).and(0xF).convertShape(VectorOperators.I2F, F, 0))
+                                .mul(FloatVector.fromArray(F, xr, e + 32));
+                        for (int t = 1; t < 32 / L; t++) {
                             FloatVector ql = (FloatVector) v.lanewise(VectorOperators.LSHR, SHIFT[t]).and(0xF).convertShape(VectorOperators.I2F, F, 0);
-                            FloatVector qh = (FloatVector) v.lanewise(VectorOperators.LSHR, SHIFT[t].add(4)).and(0xF).convertShape(VectorOperators.I2F, F, 0);
-                            lo = ql.fma(FloatVector.fromArray(F, xr, e), lo);
-                            hi = qh.fma(FloatVector.fromArray(F, xr, e + 32), hi);
+                            FloatVector qh = (FloatVector) v.lanewise(VectorOperators.LSHR, SHIFT_HI[t]).and(0xF).convertShape(VectorOperators.I2F, F, 0);
+                            lo = ql.fma(FloatVector.fromArray(F, xr, e + t * L), lo);
+                            hi = qh.fma(FloatVector.fromArray(F, xr, e + 32 + t * L), hi);
                         }
                         // one scale multiply per sub-block, after its products are summed
                         s = lo.fma(FloatVector.broadcast(F, scale(lo8, hi4, 2 * j)), s);
@@ -168,6 +161,8 @@ final class KQuantDots {
     private static final VectorShuffle<Byte> SPREAD32 = VectorShuffle.fromOp(BI, k -> k % 32);
     /** Per pass, the shift that brings lane k's low nibble down: byte {@code k/8 + t·L/8} of int {@code k%8}. */
     private static final IntVector[] SHIFT = new IntVector[32 / L];
+    /** {@link #SHIFT} + 4: the high nibbles. */
+    private static final IntVector[] SHIFT_HI = new IntVector[32 / L];
 
     static {
         for (int t = 0; t < 32 / L; t++) {
@@ -176,6 +171,7 @@ final class KQuantDots {
                 sh[k] = 8 * (k / 8 + t * L / 8);
             }
             SHIFT[t] = IntVector.fromArray(I, sh, 0);
+            SHIFT_HI[t] = SHIFT[t].add(4);
         }
     }
 

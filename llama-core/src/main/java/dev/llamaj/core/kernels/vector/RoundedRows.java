@@ -9,18 +9,18 @@ final class RoundedRows {
     int cols;
     float[] floats = new float[0];
     byte[] quants = new byte[0];
-    /** The quants widened to 16 bits once per row, so the dot products need not widen them per weight row. */
+    /** Q8_0 quants widened to 16 bits once per row, so {@link BlockDots#Q8_0} need not widen them per weight row. */
     short[] wide = new short[0];
     /**
-     * The quants as integer-valued floats (-127..127), once per row: the dot products multiply
-     * them with weight quants converted to float, exactly (see {@link BlockDots}).
+     * Q8_K quants as integer-valued floats (-127..127), once per row: {@link KQuantDots#Q6_K}
+     * multiplies them with weight quants converted to float, exactly.
      */
     float[] real = new float[0];
     /** Q8_0 quants as floats in the lane order of {@link BlockDots#Q4_0}: per block, per pass, low then high nibble lanes. */
     float[] nibbleOrder = new float[0];
     /** Q8_K quants as floats in the lane order of {@link KQuantDots#Q4_K}: per 64 elements, per nibble half, per pass. */
     float[] kOrder = new float[0];
-    /** Per block and pass, {@code -8·(x_lo + x_hi)} per lane: the Q4_0 offset folded into the activations. */
+    /** Per block, {@code -8·Σ(x_lo + x_hi)} per lane over the passes: the Q4_0 offset folded into the activations. */
     float[] nibbleOffsets = new float[0];
     float[] scales = new float[0];
     float[] sums = new float[0];
@@ -52,15 +52,13 @@ final class RoundedRows {
             case Q8_0, Q8_1 -> {
                 quants = grow(quants, n);
                 wide = grow(wide, n);
-                real = grow(real, n + 64);
                 nibbleOrder = grow(nibbleOrder, n);
-                nibbleOffsets = grow(nibbleOffsets, n / 2);
+                nibbleOffsets = grow(nibbleOffsets, n / 32 * Simd.L);
                 scales = grow(scales, n / 32);
                 sums = grow(sums, n / 32);
             }
             case Q8_K -> {
                 quants = grow(quants, n);
-                wide = grow(wide, n);
                 real = grow(real, n + 64);
                 kOrder = grow(kOrder, n);
                 scales = grow(scales, n / 256);
@@ -83,36 +81,45 @@ final class RoundedRows {
             case Q8_K -> ActivationQuantizer.q8_K(x, off, cols, quants, off, scales, off / 256, blockSums, off / 16);
         }
         if (rounding == Rounding.Q8_0) {
-            int L = Simd.L;
-            for (int b = off / 32; b < (off + cols) / 32; b++) {
-                for (int t = 0; t < 16 / L; t++) {
-                    for (int j = 0; j < L; j++) {
-                        float lo = quants[32 * b + BlockDots.nibbleElement(t, 0, j)];
-                        float hi = quants[32 * b + BlockDots.nibbleElement(t, 1, j)];
-                        nibbleOrder[32 * b + 2 * t * L + j] = lo;
-                        nibbleOrder[32 * b + (2 * t + 1) * L + j] = hi;
-                        nibbleOffsets[16 * b + t * L + j] = -8 * (lo + hi);
-                    }
+            layoutForQ8_0AndQ4_0(off);
+        } else if (rounding == Rounding.Q8_K) {
+            layoutForKQuants(off);
+        }
+    }
+
+    /** The row's quants widened for {@link BlockDots#Q8_0} and laid out in {@link BlockDots#Q4_0}'s lane order. */
+    private void layoutForQ8_0AndQ4_0(int off) {
+        for (int i = off; i < off + cols; i++) {
+            wide[i] = quants[i];
+        }
+        int L = Simd.L;
+        for (int b = off / 32; b < (off + cols) / 32; b++) {
+            for (int t = 0; t < 16 / L; t++) {
+                for (int j = 0; j < L; j++) {
+                    float lo = quants[32 * b + BlockDots.nibbleElement(t, 0, j)];
+                    float hi = quants[32 * b + BlockDots.nibbleElement(t, 1, j)];
+                    nibbleOrder[32 * b + 2 * t * L + j] = lo;
+                    nibbleOrder[32 * b + (2 * t + 1) * L + j] = hi;
+                    nibbleOffsets[L * b + j] = (t == 0 ? 0 : nibbleOffsets[L * b + j]) - 8 * (lo + hi);
                 }
             }
         }
-        if (rounding == Rounding.Q8_K) {
-            for (int g = off / 32; g < (off + cols) / 32; g++) {
-                pairSums[g] = blockSums[2 * g] + blockSums[2 * g + 1];
-            }
-            int L = Simd.L;
-            for (int g = off; g < off + cols; g += 32) {
-                for (int t = 0; t < 32 / L; t++) {
-                    for (int k = 0; k < L; k++) {
-                        kOrder[g + t * L + k] = quants[g + KQuantDots.q4kByte(t, k)];
-                    }
-                }
-            }
+    }
+
+    /** The row's quants as floats for {@link KQuantDots#Q6_K}, in {@link KQuantDots#Q4_K}'s lane order, and sums per 32. */
+    private void layoutForKQuants(int off) {
+        for (int i = off; i < off + cols; i++) {
+            real[i] = quants[i];
         }
-        if (rounding == Rounding.Q8_0 || rounding == Rounding.Q8_1 || rounding == Rounding.Q8_K) {
-            for (int i = off; i < off + cols; i++) {
-                wide[i] = quants[i];
-                real[i] = quants[i];
+        for (int g = off / 32; g < (off + cols) / 32; g++) {
+            pairSums[g] = blockSums[2 * g] + blockSums[2 * g + 1];
+        }
+        int L = Simd.L;
+        for (int g = off; g < off + cols; g += 32) {
+            for (int t = 0; t < 32 / L; t++) {
+                for (int k = 0; k < L; k++) {
+                    kOrder[g + t * L + k] = quants[g + KQuantDots.q4kByte(t, k)];
+                }
             }
         }
     }
