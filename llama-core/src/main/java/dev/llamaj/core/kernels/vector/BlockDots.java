@@ -71,13 +71,15 @@ final class BlockDots {
      *       right by {@code 8·(j/4)} (+4 for the high nibbles) and masks, so an in-lane int→float
      *       conversion gives the weights, with no byte→short→int widening shuffles;</li>
      *   <li>the activations are laid out in that lane order once per row
-     *       ({@link RoundedRows#nibbleOrder}), with the -8 offset folded in as
-     *       {@code -8·Σ(x_lo+x_hi)} per lane ({@link RoundedRows#nibbleOffsets}).</li>
+     *       ({@link RoundedRows#nibbleOrder}); the -8 offset is applied once per block as
+     *       {@code -8·d·Σx} ({@link RoundedRows#blockSumsQ8_0}) in a scalar. A per-lane offset
+     *       array was tried: for 5632-column rows (FFN down) it pushed the activations out of L1
+     *       and made the kernel 40% slower.</li>
      * </ul>
-     * Every product and partial sum is a small integer, exact in float, so each lane holds
-     * exactly an integer sum of the former short-widening path; only the assignment of elements
-     * to lanes, hence the order of the final lane reduction, differs. Blocks at the very end of
-     * a tensor, where a full register would read past it, take the scalar path.
+     * Every product and per-block lane sum is a small integer, exact in float; the result
+     * differs from the former short-widening path only in the order float terms are summed
+     * (elements' lanes, and the offset term summed apart). Blocks at the very end of a tensor,
+     * where a full register would read past it, take the scalar path.
      */
     static final RowDot Q4_0 = new RowDot() {
         @Override
@@ -90,12 +92,13 @@ final class BlockDots {
             int nb = x.cols / 32;
             int so = row * nb;
             float[] xr = x.nibbleOrder;
-            float[] xo = x.nibbleOffsets;
+            float[] xsum = x.blockSumsQ8_0;
             float[] d = x.scales;
             // blocks whose full-register load stays inside the segment; the rest (end of the tensor) go scalar
             long room = w.byteSize() - off - BI.vectorByteSize();
             int fast = room < 0 ? 0 : (int) Math.min(nb, room / 18 + 1);
             FloatVector acc = FloatVector.zero(F);
+            float offset = 0;
             for (int b = 0; b < fast; b++) {
                 long bo = off + 18L * b;
                 int xq = 32 * (so + b);
@@ -104,14 +107,18 @@ final class BlockDots {
                 ByteVector all = ByteVector.fromMemorySegment(BI, w, bo, LE);
                 float dw = Float.float16ToFloat(all.reinterpretAsShorts().lane(0));
                 IntVector v = all.rearrange(SPREAD).reinterpretAsInts();
-                // starting from the folded -8 offsets saves an add of a zero vector (not foldable in floats)
-                FloatVector s = FloatVector.fromArray(F, xo, L * (so + b));
-                for (int t = 0; t < 16 / L; t++) {
-                    FloatVector lo = (FloatVector) v.lanewise(VectorOperators.LSHR, SHIFT_LO[t]).and(0xF).convertShape(VectorOperators.I2F, F, 0);
-                    FloatVector hi = (FloatVector) v.lanewise(VectorOperators.LSHR, SHIFT_HI[t]).and(0xF).convertShape(VectorOperators.I2F, F, 0);
+                FloatVector lo = (FloatVector) v.lanewise(VectorOperators.LSHR, SHIFT_LO[0]).and(0xF).convertShape(VectorOperators.I2F, F, 0);
+                FloatVector hi = (FloatVector) v.lanewise(VectorOperators.LSHR, SHIFT_HI[0]).and(0xF).convertShape(VectorOperators.I2F, F, 0);
+                FloatVector s = lo.fma(FloatVector.fromArray(F, xr, xq), hi.mul(FloatVector.fromArray(F, xr, xq + L)));
+                for (int t = 1; t < 16 / L; t++) {
+                    lo = (FloatVector) v.lanewise(VectorOperators.LSHR, SHIFT_LO[t]).and(0xF).convertShape(VectorOperators.I2F, F, 0);
+                    hi = (FloatVector) v.lanewise(VectorOperators.LSHR, SHIFT_HI[t]).and(0xF).convertShape(VectorOperators.I2F, F, 0);
                     s = lo.fma(FloatVector.fromArray(F, xr, xq + 2 * t * L), hi.fma(FloatVector.fromArray(F, xr, xq + (2 * t + 1) * L), s));
                 }
-                acc = s.fma(FloatVector.broadcast(F, dw * d[so + b]), acc);
+                float scale = dw * d[so + b];
+                acc = s.fma(FloatVector.broadcast(F, scale), acc);
+                // the -8 offset as -8·d·Σx per block, in a scalar: a per-lane offset array cost L1 space
+                offset += scale * xsum[so + b];
             }
             float tail = 0;
             for (int b = fast; b < nb; b++) {
@@ -124,7 +131,7 @@ final class BlockDots {
                 }
                 tail += Simd.f16At(w, bo) * d[so + b] * isum;
             }
-            return acc.reduceLanes(VectorOperators.ADD) + tail;
+            return acc.reduceLanes(VectorOperators.ADD) - 8 * offset + tail;
         }
     };
 

@@ -180,32 +180,17 @@ final class KQuantDots {
         return 4 * (k % 8) + k / 8 + t * L / 8;
     }
 
-    /**
-     * Q6_K in the float domain: the 6-bit quants are assembled in bytes as before, offset by
-     * -32, converted to float and multiplied with the activation quants as integer-valued floats
-     * ({@link RoundedRows#real}). A register of {@code L} ≤ 16 elements lies in one sub-block of
-     * 16, so its products take that sub-block's scale with one FMA. The 16 signed scale bytes are
-     * converted once per super-block with one load (the former 16 scalar byte reads and 16
-     * 32-bit integer multiplies per super-block dominated). All products and sums stay integers
-     * below 2^24 (|q·a| ≤ 32·127, times |scale| ≤ 128, 16 sub-blocks per lane), exact in float,
-     * so each lane holds what the integer path held.
-     */
     static final RowDot Q6_K = new KDot() {
         @Override
         public float dot(MemorySegment w, long off, RoundedRows x, float[] raw, int row) {
             int nb = x.cols / 256;
             int qo = row * x.cols;
-            float[] xr = x.real;
-            float[] sc = new float[16];
             FloatVector acc = FloatVector.zero(F);
             for (int b = 0; b < nb; b++) {
                 long bo = off + 210L * b;
                 int xq = qo + 256 * b;
-                ByteVector scb = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, bo + 192, LE);
-                for (int part = 0; part < 16 / L; part++) {
-                    ((FloatVector) scb.convertShape(VectorOperators.B2F, F, part)).intoArray(sc, part * L);
-                }
-                FloatVector s = FloatVector.zero(F);
+                long sc = bo + 192;
+                IntVector s = IntVector.zero(I);
                 for (int n = 0; n < 2; n++) {
                     for (int l = 0; l < 32; l += L) {
                         ByteVector ql0 = ByteVector.fromMemorySegment(B, w, bo + 64 * n + l, LE);
@@ -219,17 +204,17 @@ final class KQuantDots {
                         ByteVector q2 = shifted(ql0, VectorOperators.LSHR, 4).and((byte) 0xF).or(qh.and((byte) 0x30));
                         ByteVector q3 = shifted(ql1, VectorOperators.LSHR, 4).and((byte) 0xF)
                                 .or(shifted(qh, VectorOperators.LSHR, 2).and((byte) 0x30));
-                        FloatVector p0 = ((FloatVector) q0.sub((byte) 32).convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, xr, e));
-                        FloatVector p1 = ((FloatVector) q1.sub((byte) 32).convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, xr, e + 32));
-                        FloatVector p2 = ((FloatVector) q2.sub((byte) 32).convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, xr, e + 64));
-                        FloatVector p3 = ((FloatVector) q3.sub((byte) 32).convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, xr, e + 96));
-                        s = p0.fma(FloatVector.broadcast(F, sc[si]), s);
-                        s = p1.fma(FloatVector.broadcast(F, sc[si + 2]), s);
-                        s = p2.fma(FloatVector.broadcast(F, sc[si + 4]), s);
-                        s = p3.fma(FloatVector.broadcast(F, sc[si + 6]), s);
+                        ShortVector p0 = ((ShortVector) q0.sub((byte) 32).convertShape(B2S, S, 0)).mul(ShortVector.fromArray(S, x.wide, e));
+                        ShortVector p1 = ((ShortVector) q1.sub((byte) 32).convertShape(B2S, S, 0)).mul(ShortVector.fromArray(S, x.wide, e + 32));
+                        ShortVector p2 = ((ShortVector) q2.sub((byte) 32).convertShape(B2S, S, 0)).mul(ShortVector.fromArray(S, x.wide, e + 64));
+                        ShortVector p3 = ((ShortVector) q3.sub((byte) 32).convertShape(B2S, S, 0)).mul(ShortVector.fromArray(S, x.wide, e + 96));
+                        s = s.add(((IntVector) p0.convertShape(S2I, I, 0)).mul(w.get(ValueLayout.JAVA_BYTE, sc + si)))
+                                .add(((IntVector) p1.convertShape(S2I, I, 0)).mul(w.get(ValueLayout.JAVA_BYTE, sc + si + 2)))
+                                .add(((IntVector) p2.convertShape(S2I, I, 0)).mul(w.get(ValueLayout.JAVA_BYTE, sc + si + 4)))
+                                .add(((IntVector) p3.convertShape(S2I, I, 0)).mul(w.get(ValueLayout.JAVA_BYTE, sc + si + 6)));
                     }
                 }
-                acc = s.fma(FloatVector.broadcast(F, Simd.f16At(w, bo + 208) * x.scales[row * nb + b]), acc);
+                acc = ((FloatVector) s.convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.broadcast(F, Simd.f16At(w, bo + 208) * x.scales[row * nb + b]), acc);
             }
             return acc.reduceLanes(VectorOperators.ADD);
         }

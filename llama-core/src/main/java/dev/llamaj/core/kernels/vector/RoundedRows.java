@@ -9,19 +9,14 @@ final class RoundedRows {
     int cols;
     float[] floats = new float[0];
     byte[] quants = new byte[0];
-    /** Q8_0 quants widened to 16 bits once per row, so {@link BlockDots#Q8_0} need not widen them per weight row. */
+    /** Q8_0/Q8_K quants widened to 16 bits once per row, so Q8_0 and Q6_K dots need not widen them per weight row. */
     short[] wide = new short[0];
-    /**
-     * Q8_K quants as integer-valued floats (-127..127), once per row: {@link KQuantDots#Q6_K}
-     * multiplies them with weight quants converted to float, exactly.
-     */
-    float[] real = new float[0];
     /** Q8_0 quants as floats in the lane order of {@link BlockDots#Q4_0}: per block, per pass, low then high nibble lanes. */
     float[] nibbleOrder = new float[0];
     /** Q8_K quants as floats in the lane order of {@link KQuantDots#Q4_K}: per 64 elements, per nibble half, per pass. */
     float[] kOrder = new float[0];
-    /** Per block, {@code -8·Σ(x_lo + x_hi)} per lane over the passes: the Q4_0 offset folded into the activations. */
-    float[] nibbleOffsets = new float[0];
+    /** Per Q8_0 block, the sum of its quants (exact in float): the Q4_0 dot's -8 offset is applied through it. */
+    float[] blockSumsQ8_0 = new float[0];
     float[] scales = new float[0];
     float[] sums = new float[0];
     int[] blockSums = new int[0];
@@ -53,13 +48,13 @@ final class RoundedRows {
                 quants = grow(quants, n);
                 wide = grow(wide, n);
                 nibbleOrder = grow(nibbleOrder, n);
-                nibbleOffsets = grow(nibbleOffsets, n / 32 * Simd.L);
+                blockSumsQ8_0 = grow(blockSumsQ8_0, n / 32);
                 scales = grow(scales, n / 32);
                 sums = grow(sums, n / 32);
             }
             case Q8_K -> {
                 quants = grow(quants, n);
-                real = grow(real, n + 64);
+                wide = grow(wide, n);
                 kOrder = grow(kOrder, n);
                 scales = grow(scales, n / 256);
                 blockSums = grow(blockSums, n / 16);
@@ -94,22 +89,26 @@ final class RoundedRows {
         }
         int L = Simd.L;
         for (int b = off / 32; b < (off + cols) / 32; b++) {
+            int sum = 0;
+            for (int i = 0; i < 32; i++) {
+                sum += quants[32 * b + i];
+            }
+            blockSumsQ8_0[b] = sum;
             for (int t = 0; t < 16 / L; t++) {
                 for (int j = 0; j < L; j++) {
                     float lo = quants[32 * b + BlockDots.nibbleElement(t, 0, j)];
                     float hi = quants[32 * b + BlockDots.nibbleElement(t, 1, j)];
                     nibbleOrder[32 * b + 2 * t * L + j] = lo;
                     nibbleOrder[32 * b + (2 * t + 1) * L + j] = hi;
-                    nibbleOffsets[L * b + j] = (t == 0 ? 0 : nibbleOffsets[L * b + j]) - 8 * (lo + hi);
                 }
             }
         }
     }
 
-    /** The row's quants as floats for {@link KQuantDots#Q6_K}, in {@link KQuantDots#Q4_K}'s lane order, and sums per 32. */
+    /** The row's quants widened for {@link KQuantDots#Q6_K}, as floats in {@link KQuantDots#Q4_K}'s lane order, and sums per 32. */
     private void layoutForKQuants(int off) {
         for (int i = off; i < off + cols; i++) {
-            real[i] = quants[i];
+            wide[i] = quants[i];
         }
         for (int g = off / 32; g < (off + cols) / 32; g++) {
             pairSums[g] = blockSums[2 * g] + blockSums[2 * g + 1];
