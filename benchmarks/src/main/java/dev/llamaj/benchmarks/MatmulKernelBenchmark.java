@@ -58,6 +58,13 @@ public class MatmulKernelBenchmark {
     @Param({"2048"})
     public int cols;
 
+    /**
+     * MiB of weight copies to cycle through: the default overflows the L3 cache, as a model does;
+     * 0 keeps one copy, which stays in cache, to tell compute limits from memory limits.
+     */
+    @Param({"96"})
+    public int footprintMiB;
+
     private Arena arena;
     private Kernels k;
     /** Enough copies of the matrix to overflow the L3 cache, cycled through, so weights stream from memory as in a model. */
@@ -77,7 +84,7 @@ public class MatmulKernelBenchmark {
         k = provider.open(threads > 0 ? new KernelOptions(threads) : KernelOptions.defaults());
         arena = Arena.ofShared();
         weightBytes = type.bytesFor((long) rows * cols);
-        int copies = (int) Math.max(1, (96L << 20) / weightBytes + 1);
+        int copies = (int) Math.max(1, ((long) footprintMiB << 20) / weightBytes + (footprintMiB > 0 ? 1 : 0));
         w = new Weights[copies];
         Random random = new Random(42);
         for (int c = 0; c < copies; c++) {

@@ -15,8 +15,11 @@ import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Dot products for the K-quants (super-blocks of 256) against Q8_K activations, as llama.cpp
@@ -27,8 +30,6 @@ import jdk.incubator.vector.VectorOperators;
 final class KQuantDots {
     private KQuantDots() {
     }
-
-    private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(LE);
 
     private static int u8(MemorySegment w, long at) {
         return w.get(ValueLayout.JAVA_BYTE, at) & 0xFF;
@@ -55,14 +56,6 @@ final class KQuantDots {
         return ((hi4 >>> (8 * (s - 4))) & 0xF) | ((int) (lo8 >>> (8 * (s - 4) + 6)) & 3) << 4;
     }
 
-    /** Minimum of sub-block s, from the same bytes as {@link #scale}. */
-    private static int min(long lo8, int hi4, int s) {
-        if (s < 4) {
-            return (int) (lo8 >>> (8 * (s + 4))) & 63;
-        }
-        return ((hi4 >>> (8 * (s - 4) + 4)) & 0xF) | ((int) (lo8 >>> (8 * s + 6)) & 3) << 4;
-    }
-
     private static ByteVector shifted(ByteVector v, VectorOperators.Binary shift, int bits) {
         return (ByteVector) v.reinterpretShape(IB, 0).lanewise(shift, bits).reinterpretShape(B, 0);
     }
@@ -74,53 +67,124 @@ final class KQuantDots {
         }
     }
 
+    /**
+     * Q4_K in the float domain, shaped like {@link BlockDots#Q4_0}: 32 quant bytes (two
+     * sub-blocks of 32, low and high nibbles) come in one register load, are repeated across the
+     * register with one byte permute, and each lane shifts out its own nibble in-lane (no
+     * byte→short→int widening shuffles); the activations are laid out in
+     * that lane order once per row ({@link RoundedRows#kOrder}). Products, the per-sub-block sums
+     * (≤ 32·15·127) and their 6-bit-scaled sum over the super-block (< 2^21) are all integers
+     * exact in float, so each lane holds exactly what the integer path held; only the order of
+     * the final lane reduction differs. Super-blocks at the very end of a tensor, where a full
+     * register would read past it, take the scalar path.
+     */
     static final RowDot Q4_K = new KDot() {
         @Override
         public float dot(MemorySegment w, long off, RoundedRows x, float[] raw, int row) {
             int nb = x.cols / 256;
-            int qo = row * x.cols;
-            byte[] q = x.quants;
+            float[] xr = x.kOrder;
+            long room = w.byteSize() - off - 16 - 96 - BI.vectorByteSize();
+            int fast = room < 0 ? 0 : (int) Math.min(nb, room / 144 + 1);
             FloatVector acc = FloatVector.zero(F);
             float mins = 0;
+            float tail = 0;
             for (int b = 0; b < nb; b++) {
                 long bo = off + 144L * b;
-                int xq = qo + 256 * b;
+                int xq = 256 * (row * nb + b);
                 float dx = x.scales[row * nb + b];
-                long lo8 = w.get(LONG, bo + 4);
-                int hi4 = w.get(Simd.INT, bo + 12);
-                IntVector s = IntVector.zero(I);
-                for (int j = 0; j < 4; j++) {
-                    // a sub-block's products are summed before its scale multiplies them: one
-                    // integer multiply per sub-block, the costly part of this loop
-                    IntVector lo = IntVector.zero(I);
-                    IntVector hi = IntVector.zero(I);
-                    for (int l = 0; l < 32; l += L) {
-                        ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B, w, bo + 16 + 32 * j + l, LE).convertShape(B2S, S, 0);
-                        ShortVector xlo = ShortVector.fromArray(S, x.wide, xq + 64 * j + l);
-                        ShortVector xhi = ShortVector.fromArray(S, x.wide, xq + 64 * j + 32 + l);
-                        lo = lo.add((IntVector) v.and((short) 0xF).mul(xlo).convertShape(S2I, I, 0));
-                        hi = hi.add((IntVector) v.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).mul(xhi).convertShape(S2I, I, 0));
+                // d, dmin and the 12 scale bytes in one 16-byte load: each segment access costs its checks
+                LongVector head = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, bo, LE).reinterpretAsLongs();
+                long h0 = head.lane(0);
+                long h1 = head.lane(1);
+                float dw = Float.float16ToFloat((short) h0);
+                float dmin = Float.float16ToFloat((short) (h0 >>> 16));
+                long lo8 = (h0 >>> 32) | (h1 << 32);
+                int hi4 = (int) (h1 >>> 32);
+                if (b < fast) {
+                    FloatVector s = FloatVector.zero(F);
+                    for (int j = 0; j < 4; j++) {
+                        IntVector v = ByteVector.fromMemorySegment(BI, w, bo + 16 + 32 * j, LE).rearrange(SPREAD32).reinterpretAsInts();
+                        int e = xq + 64 * j;
+                        // pass 0 is peeled so the sums start from a product, not an add to a zero vector
+                        FloatVector lo = ((FloatVector) v.lanewise(VectorOperators.LSHR, SHIFT[0]).and(0xF).convertShape(VectorOperators.I2F, F, 0))
+                                .mul(FloatVector.fromArray(F, xr, e));
+                        FloatVector hi = ((FloatVector) v.lanewise(VectorOperators.LSHR, SHIFT_HI[0]).and(0xF).convertShape(VectorOperators.I2F, F, 0))
+                                .mul(FloatVector.fromArray(F, xr, e + 32));
+                        for (int t = 1; t < 32 / L; t++) {
+                            FloatVector ql = (FloatVector) v.lanewise(VectorOperators.LSHR, SHIFT[t]).and(0xF).convertShape(VectorOperators.I2F, F, 0);
+                            FloatVector qh = (FloatVector) v.lanewise(VectorOperators.LSHR, SHIFT_HI[t]).and(0xF).convertShape(VectorOperators.I2F, F, 0);
+                            lo = ql.fma(FloatVector.fromArray(F, xr, e + t * L), lo);
+                            hi = qh.fma(FloatVector.fromArray(F, xr, e + 32 + t * L), hi);
+                        }
+                        // one scale multiply per sub-block, after its products are summed
+                        s = lo.fma(FloatVector.broadcast(F, scale(lo8, hi4, 2 * j)), s);
+                        s = hi.fma(FloatVector.broadcast(F, scale(lo8, hi4, 2 * j + 1)), s);
                     }
-                    s = s.add(lo.mul(scale(lo8, hi4, 2 * j))).add(hi.mul(scale(lo8, hi4, 2 * j + 1)));
+                    acc = s.fma(FloatVector.broadcast(F, dw * dx), acc);
+                } else {
+                    tail += dw * dx * q4kScalar(w, bo, lo8, hi4, x.quants, row * x.cols + 256 * b);
                 }
-                acc = ((FloatVector) s.convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.broadcast(F, Simd.f16At(w, bo) * dx), acc);
-                int bs = (row * nb + b) * 16;
-                int m = 0;
-                for (int j = 0; j < 8; j++) {
-                    m += min(lo8, hi4, j) * (x.blockSums[bs + 2 * j] + x.blockSums[bs + 2 * j + 1]);
-                }
-                mins += Simd.f16At(w, bo + 2) * dx * m;
+                // the eight 6-bit minimums unpacked four at a time in packed ints (SWAR), against sums of
+                // 32 activations precomputed per row: the per-minimum unpacking cost a third of the kernel
+                int lo = (int) (lo8 >>> 32);
+                int m0 = lo & 0x3F3F3F3F;
+                int m1 = ((hi4 >>> 4) & 0x0F0F0F0F) | (((lo >>> 6) & 0x03030303) << 4);
+                int[] ps = x.pairSums;
+                int p = 8 * (row * nb + b);
+                int m = (m0 & 0xFF) * ps[p] + ((m0 >>> 8) & 0xFF) * ps[p + 1] + ((m0 >>> 16) & 0xFF) * ps[p + 2] + (m0 >>> 24) * ps[p + 3]
+                        + (m1 & 0xFF) * ps[p + 4] + ((m1 >>> 8) & 0xFF) * ps[p + 5] + ((m1 >>> 16) & 0xFF) * ps[p + 6] + (m1 >>> 24) * ps[p + 7];
+                mins += dmin * dx * m;
             }
-            return acc.reduceLanes(VectorOperators.ADD) - mins;
+            return acc.reduceLanes(VectorOperators.ADD) + tail - mins;
         }
     };
+
+    /** {@code Σ scale_s · Σ q·a} of one Q4_K super-block, in plain integers. */
+    private static int q4kScalar(MemorySegment w, long bo, long lo8, int hi4, byte[] q, int xq) {
+        int isum = 0;
+        for (int j = 0; j < 4; j++) {
+            int lo = 0;
+            int hi = 0;
+            for (int l = 0; l < 32; l++) {
+                int v = u8(w, bo + 16 + 32 * j + l);
+                lo += (v & 0xF) * q[xq + 64 * j + l];
+                hi += (v >>> 4) * q[xq + 64 * j + 32 + l];
+            }
+            isum += lo * scale(lo8, hi4, 2 * j) + hi * scale(lo8, hi4, 2 * j + 1);
+        }
+        return isum;
+    }
+
+    /** Bytes in a register of {@link Simd#I}'s shape. */
+    private static final VectorSpecies<Byte> BI = VectorSpecies.of(byte.class, I.vectorShape());
+    /** Repeats 32 quant bytes across the register (a no-op with 256-bit registers). */
+    private static final VectorShuffle<Byte> SPREAD32 = VectorShuffle.fromOp(BI, k -> k % 32);
+    /** Per pass, the shift that brings lane k's low nibble down: byte {@code k/8 + t·L/8} of int {@code k%8}. */
+    private static final IntVector[] SHIFT = new IntVector[32 / L];
+    /** {@link #SHIFT} + 4: the high nibbles. */
+    private static final IntVector[] SHIFT_HI = new IntVector[32 / L];
+
+    static {
+        for (int t = 0; t < 32 / L; t++) {
+            int[] sh = new int[L];
+            for (int k = 0; k < L; k++) {
+                sh[k] = 8 * (k / 8 + t * L / 8);
+            }
+            SHIFT[t] = IntVector.fromArray(I, sh, 0);
+            SHIFT_HI[t] = SHIFT[t].add(4);
+        }
+    }
+
+    /** Which of 32 quant bytes lane {@code k} of pass {@code t} reads in {@link #Q4_K}. */
+    static int q4kByte(int t, int k) {
+        return 4 * (k % 8) + k / 8 + t * L / 8;
+    }
 
     static final RowDot Q6_K = new KDot() {
         @Override
         public float dot(MemorySegment w, long off, RoundedRows x, float[] raw, int row) {
             int nb = x.cols / 256;
             int qo = row * x.cols;
-            byte[] q = x.quants;
             FloatVector acc = FloatVector.zero(F);
             for (int b = 0; b < nb; b++) {
                 long bo = off + 210L * b;

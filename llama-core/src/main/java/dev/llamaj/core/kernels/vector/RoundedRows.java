@@ -9,11 +9,31 @@ final class RoundedRows {
     int cols;
     float[] floats = new float[0];
     byte[] quants = new byte[0];
-    /** The quants widened to 16 bits once per row, so the dot products need not widen them per weight row. */
+    /** Q8_0/Q8_K quants widened to 16 bits once per row, so Q8_0 and Q6_K dots need not widen them per weight row. */
     short[] wide = new short[0];
+    /** Q8_0 quants as floats in the lane order of {@link BlockDots#Q4_0}: per block, per pass, low then high nibble lanes. */
+    float[] nibbleOrder = new float[0];
+    /** Q8_K quants as floats in the lane order of {@link KQuantDots#Q4_K}: per 64 elements, per nibble half, per pass. */
+    float[] kOrder = new float[0];
+    /** Per Q8_0 block, the sum of its quants (exact in float): the Q4_0 dot's -8 offset is applied through it. */
+    float[] blockSumsQ8_0 = new float[0];
     float[] scales = new float[0];
     float[] sums = new float[0];
     int[] blockSums = new int[0];
+    /** Q8_K sums per 32 quants (two of {@link #blockSums}): the sub-block size of Q4_K/Q5_K minimums. */
+    int[] pairSums = new int[0];
+
+    private final ThreadLocal<float[]> blockScratch = ThreadLocal.withInitial(() -> new float[0]);
+
+    /** A per-thread scratch of at least {@code n} floats, for per-block values of one weight row. */
+    float[] blockScratch(int n) {
+        float[] a = blockScratch.get();
+        if (a.length < n) {
+            a = new float[n];
+            blockScratch.set(a);
+        }
+        return a;
+    }
 
     /** Sizes the buffers for {@code rows} rows of {@code cols} in {@code rounding}. */
     void prepare(Rounding rounding, int rows, int cols) {
@@ -27,14 +47,18 @@ final class RoundedRows {
             case Q8_0, Q8_1 -> {
                 quants = grow(quants, n);
                 wide = grow(wide, n);
+                nibbleOrder = grow(nibbleOrder, n);
+                blockSumsQ8_0 = grow(blockSumsQ8_0, n / 32);
                 scales = grow(scales, n / 32);
                 sums = grow(sums, n / 32);
             }
             case Q8_K -> {
                 quants = grow(quants, n);
                 wide = grow(wide, n);
+                kOrder = grow(kOrder, n);
                 scales = grow(scales, n / 256);
                 blockSums = grow(blockSums, n / 16);
+                pairSums = grow(pairSums, n / 32);
             }
         }
     }
@@ -51,9 +75,50 @@ final class RoundedRows {
             case Q8_1 -> ActivationQuantizer.q8_0(x, off, cols, quants, off, scales, off / 32, sums);
             case Q8_K -> ActivationQuantizer.q8_K(x, off, cols, quants, off, scales, off / 256, blockSums, off / 16);
         }
-        if (rounding == Rounding.Q8_0 || rounding == Rounding.Q8_1 || rounding == Rounding.Q8_K) {
-            for (int i = off; i < off + cols; i++) {
-                wide[i] = quants[i];
+        if (rounding == Rounding.Q8_0) {
+            layoutForQ8_0AndQ4_0(off);
+        } else if (rounding == Rounding.Q8_K) {
+            layoutForKQuants(off);
+        }
+    }
+
+    /** The row's quants widened for {@link BlockDots#Q8_0} and laid out in {@link BlockDots#Q4_0}'s lane order. */
+    private void layoutForQ8_0AndQ4_0(int off) {
+        for (int i = off; i < off + cols; i++) {
+            wide[i] = quants[i];
+        }
+        int L = Simd.L;
+        for (int b = off / 32; b < (off + cols) / 32; b++) {
+            int sum = 0;
+            for (int i = 0; i < 32; i++) {
+                sum += quants[32 * b + i];
+            }
+            blockSumsQ8_0[b] = sum;
+            for (int t = 0; t < 16 / L; t++) {
+                for (int j = 0; j < L; j++) {
+                    float lo = quants[32 * b + BlockDots.nibbleElement(t, 0, j)];
+                    float hi = quants[32 * b + BlockDots.nibbleElement(t, 1, j)];
+                    nibbleOrder[32 * b + 2 * t * L + j] = lo;
+                    nibbleOrder[32 * b + (2 * t + 1) * L + j] = hi;
+                }
+            }
+        }
+    }
+
+    /** The row's quants widened for {@link KQuantDots#Q6_K}, as floats in {@link KQuantDots#Q4_K}'s lane order, and sums per 32. */
+    private void layoutForKQuants(int off) {
+        for (int i = off; i < off + cols; i++) {
+            wide[i] = quants[i];
+        }
+        for (int g = off / 32; g < (off + cols) / 32; g++) {
+            pairSums[g] = blockSums[2 * g] + blockSums[2 * g + 1];
+        }
+        int L = Simd.L;
+        for (int g = off; g < off + cols; g += 32) {
+            for (int t = 0; t < 32 / L; t++) {
+                for (int k = 0; k < L; k++) {
+                    kOrder[g + t * L + k] = quants[g + KQuantDots.q4kByte(t, k)];
+                }
             }
         }
     }
