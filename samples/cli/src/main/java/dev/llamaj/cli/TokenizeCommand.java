@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Set;
 
 /**
  * {@code llama tokenize --tokenizer FILE (--text S | --file F.jsonl) [--bos] [--eos]}: prints
@@ -40,35 +41,12 @@ final class TokenizeCommand implements Main.Command {
     /** The parsed command line. */
     record Options(Path tokenizer, String text, Path file, boolean bos, boolean eos) {
         static Options parse(String[] args) {
-            Path tokenizer = null;
-            String text = null;
-            Path file = null;
-            boolean bos = false;
-            boolean eos = false;
-            for (int i = 0; i < args.length; i++) {
-                switch (args[i]) {
-                    case "--tokenizer" -> tokenizer = Path.of(value(args, ++i, "--tokenizer"));
-                    case "--text" -> text = value(args, ++i, "--text");
-                    case "--file" -> file = Path.of(value(args, ++i, "--file"));
-                    case "--bos" -> bos = true;
-                    case "--eos" -> eos = true;
-                    default -> throw new UsageException("unknown option '" + args[i] + "'\n" + USAGE);
-                }
-            }
-            if (tokenizer == null) {
-                throw new UsageException("--tokenizer FILE is required\n" + USAGE);
-            }
-            if ((text == null) == (file == null)) {
+            Args a = Args.parse(args, Set.of("--tokenizer", "--text", "--file"), Set.of("--bos", "--eos"));
+            if (a.has("--text") == a.has("--file")) {
                 throw new UsageException("give exactly one of --text S and --file F.jsonl\n" + USAGE);
             }
-            return new Options(tokenizer, text, file, bos, eos);
-        }
-
-        private static String value(String[] args, int i, String option) {
-            if (i >= args.length) {
-                throw new UsageException(option + " needs a value\n" + USAGE);
-            }
-            return args[i];
+            return new Options(Path.of(a.required("--tokenizer")), a.string("--text", null),
+                    a.has("--file") ? Path.of(a.required("--file")) : null, a.flag("--bos"), a.flag("--eos"));
         }
     }
 
@@ -122,14 +100,9 @@ final class TokenizeCommand implements Main.Command {
 
     static Tokenizer loadTokenizer(Path file) {
         if (file.getFileName() != null && file.getFileName().toString().toLowerCase().endsWith(".gguf")) {
-            return loadGgufTokenizer(file);
+            return Model.loadTokenizer(file); // the file's own tokenizer.ggml.* vocabulary
         }
         return Tokenizer.load(file);
-    }
-
-    /** A .gguf file's own vocabulary ({@code tokenizer.ggml.*} metadata). */
-    static Tokenizer loadGgufTokenizer(Path file) {
-        return Model.loadTokenizer(file);
     }
 
     @Override
