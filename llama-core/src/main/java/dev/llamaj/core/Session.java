@@ -51,7 +51,7 @@ public final class Session implements AutoCloseable {
      * @throws ContextOverflowException when they do not fit the remaining context
      */
     public float[] prefill(int[] ids) {
-        run(ids, false);
+        feed(ids, null);
         float[] logits = new float[model.config().vocabSize()];
         model.readLogits(state, 0, logits);
         return logits;
@@ -64,27 +64,28 @@ public final class Session implements AutoCloseable {
 
     /** Appends {@code ids} and returns the logits after each of them (teacher forcing). */
     public float[][] prefillAll(int[] ids) {
-        checkFits(ids);
         float[][] all = new float[ids.length][];
-        int vocab = model.config().vocabSize();
-        for (int from = 0; from < ids.length; from += state.batchCapacity()) {
-            int[] chunk = Arrays.copyOfRange(ids, from, Math.min(ids.length, from + state.batchCapacity()));
-            forward(chunk, true);
-            for (int i = 0; i < chunk.length; i++) {
-                all[from + i] = new float[vocab];
-                model.readLogits(state, i, all[from + i]);
-            }
-        }
+        feed(ids, all);
         return all;
     }
 
-    private void run(int[] ids, boolean allLogits) {
+    /**
+     * Feeds {@code ids} in chunks of the batch capacity; with {@code allLogits} non-null, fills it
+     * with the logits after every id, otherwise only the last chunk's last logits are kept.
+     */
+    private void feed(int[] ids, float[][] allLogits) {
         if (ids.length == 0) {
             throw new IllegalArgumentException("no ids to feed");
         }
         checkFits(ids);
+        int vocab = model.config().vocabSize();
         for (int from = 0; from < ids.length; from += state.batchCapacity()) {
-            forward(Arrays.copyOfRange(ids, from, Math.min(ids.length, from + state.batchCapacity())), allLogits);
+            int[] chunk = Arrays.copyOfRange(ids, from, Math.min(ids.length, from + state.batchCapacity()));
+            forward(chunk, allLogits != null);
+            for (int i = 0; allLogits != null && i < chunk.length; i++) {
+                allLogits[from + i] = new float[vocab];
+                model.readLogits(state, i, allLogits[from + i]);
+            }
         }
     }
 
