@@ -17,13 +17,14 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Dot products for the 32-element block formats against Q8_0/Q8_1 activations: integer
  * products per block, the block's integer sum converted to float and multiplied-added with
- * {@code d_w · d_x} into a vector accumulator, one horizontal sum per row. Q8_0 and Q4_0 are
- * vectorized; Q4_1, Q5_0 and Q5_1 are plain integer loops with the same numerics.
+ * {@code d_w · d_x} into a vector accumulator, one horizontal sum per row. Q8_0 widens to
+ * shorts; Q4_0, Q4_1, Q5_0 and Q5_1 work in the float domain on exact small integers.
  */
 final class BlockDots {
     private BlockDots() {
@@ -162,64 +163,134 @@ final class BlockDots {
     }
 
     /** Q4_1 and Q5_1: {@code d·q + m}, the minimum's share taken from the activation block sums. */
-    static final RowDot Q4_1 = new MinBlockDot(20, false);
-    static final RowDot Q5_1 = new MinBlockDot(24, true);
+    static final RowDot Q4_1 = new NibbleDot(Rounding.Q8_1, 20, -1, 4);
+    static final RowDot Q5_1 = new NibbleDot(Rounding.Q8_1, 24, 4, 8);
+    /** Q5_0: {@code d·(q - 16)}, the offset taken from the activation block sums. */
+    static final RowDot Q5_0 = new NibbleDot(Rounding.Q8_0, 22, 2, 6);
 
-    static final RowDot Q5_0 = new RowDot() {
+    /**
+     * Q4_1, Q5_0 and Q5_1 in {@link #Q4_0}'s float-domain shape: one register load per block
+     * (scales, qh and quants), the quant bytes spread over the register and split into nibbles
+     * per lane against the activations in {@link RoundedRows#nibbleOrder}. For the 5-bit formats
+     * qh is repeated in every int lane and rotated per lane so that the bit of the element a lane
+     * holds lands on bit 4 ({@code ror(qh, e - 4) & 0x10}), then or-ed onto the nibble.
+     *
+     * <p>Exactness: a weight quant is in [0, 31] and an activation quant in [-128, 127], so a lane's
+     * per-block sum is at most 32·31·128 = 126976 &lt; 2^24 in magnitude: every product and lane
+     * sum is an exact integer in float, as the former integer loop's block sum was. Q5_0's -16
+     * offset is applied per block as {@code -16·d·Σx} ({@link RoundedRows#blockSumsQ8_0}, exact)
+     * and the minimum of Q4_1/Q5_1 as {@code m·s_x} ({@link RoundedRows#sums}), both in a scalar;
+     * the result differs from the integer loop only in the order float terms are summed. Blocks
+     * whose full-register load would read past the tensor's end take the scalar path.
+     */
+    private static final class NibbleDot implements RowDot {
+        private final Rounding rounding;
+        private final int blockBytes;
+        /** Offset of the 32-bit qh in the block, -1 for the 4-bit formats. */
+        private final int qhAt;
+        private final int qsAt;
+        private final boolean fifthBit;
+        /** Q4_1/Q5_1 carry a minimum (F16 at byte 2); Q5_0 an offset of -16 instead. */
+        private final boolean min;
+        /** The block's 16 quant bytes repeated in every 16 bytes of the register. */
+        private final VectorShuffle<Byte> spread;
+        /** The block's qh repeated in every int lane (unused without a fifth bit). */
+        private final VectorShuffle<Byte> qhSpread;
+
+        NibbleDot(Rounding rounding, int blockBytes, int qhAt, int qsAt) {
+            this.rounding = rounding;
+            this.blockBytes = blockBytes;
+            this.qhAt = qhAt;
+            this.qsAt = qsAt;
+            this.fifthBit = qhAt >= 0;
+            this.min = rounding == Rounding.Q8_1;
+            this.spread = VectorShuffle.fromOp(BI, k -> qsAt + (k % 16));
+            this.qhSpread = VectorShuffle.fromOp(BI, k -> Math.max(qhAt, 0) + (k % 4));
+        }
+
         @Override
         public Rounding rounding() {
-            return Rounding.Q8_0;
+            return rounding;
         }
 
         @Override
         public float dot(MemorySegment w, long off, RoundedRows x, float[] raw, int row) {
             int nb = x.cols / 32;
-            int qo = row * x.cols;
-            float sum = 0;
-            for (int b = 0; b < nb; b++) {
-                long bo = off + 22L * b;
-                int qh = w.get(Simd.INT, bo + 2);
-                int xq = qo + 32 * b;
-                int isum = 0;
-                for (int j = 0; j < 16; j++) {
-                    int v = w.get(ValueLayout.JAVA_BYTE, bo + 6 + j) & 0xFF;
-                    int lo = ((v & 0xF) | (((qh >>> j) & 1) << 4)) - 16;
-                    int hi = ((v >>> 4) | (((qh >>> (j + 16)) & 1) << 4)) - 16;
-                    isum += lo * x.quants[xq + j] + hi * x.quants[xq + j + 16];
-                }
-                sum += Simd.f16At(w, bo) * x.scales[row * nb + b] * isum;
-            }
-            return sum;
-        }
-    };
-
-    private record MinBlockDot(int blockBytes, boolean fifthBit) implements RowDot {
-        @Override
-        public Rounding rounding() {
-            return Rounding.Q8_1;
-        }
-
-        @Override
-        public float dot(MemorySegment w, long off, RoundedRows x, float[] raw, int row) {
-            int nb = x.cols / 32;
-            int qo = row * x.cols;
-            int qsAt = fifthBit ? 8 : 4;
-            float sum = 0;
-            for (int b = 0; b < nb; b++) {
+            int so = row * nb;
+            float[] xr = x.nibbleOrder;
+            float[] xsum = x.blockSumsQ8_0;
+            float[] msum = x.sums;
+            float[] d = x.scales;
+            // blocks whose full-register load stays inside the segment (and a register holds a whole block)
+            long room = w.byteSize() - off - BI.vectorByteSize();
+            int fast = room < 0 || BI.vectorByteSize() < blockBytes ? 0 : (int) Math.min(nb, room / blockBytes + 1);
+            FloatVector acc = FloatVector.zero(F);
+            float extra = 0;
+            for (int b = 0; b < fast; b++) {
                 long bo = off + (long) blockBytes * b;
-                int qh = fifthBit ? w.get(Simd.INT, bo + 4) : 0;
-                int xq = qo + 32 * b;
-                int isum = 0;
-                for (int j = 0; j < 16; j++) {
-                    int v = w.get(ValueLayout.JAVA_BYTE, bo + qsAt + j) & 0xFF;
-                    int lo = (v & 0xF) | (((qh >>> j) & 1) << 4);
-                    int hi = (v >>> 4) | (((qh >>> (j + 16)) & 1) << 4);
-                    isum += lo * x.quants[xq + j] + hi * x.quants[xq + j + 16];
+                int xq = 32 * (so + b);
+                ByteVector all = ByteVector.fromMemorySegment(BI, w, bo, LE);
+                ShortVector halves = all.reinterpretAsShorts();
+                IntVector v = all.rearrange(spread).reinterpretAsInts();
+                FloatVector s = FloatVector.zero(F);
+                if (fifthBit) {
+                    IntVector h = all.rearrange(qhSpread).reinterpretAsInts();
+                    for (int t = 0; t < 16 / L; t++) {
+                        IntVector lo = v.lanewise(VectorOperators.LSHR, SHIFT_LO[t]).and(0xF)
+                                .or(h.lanewise(VectorOperators.ROR, ROT_LO[t]).and(0x10));
+                        IntVector hi = v.lanewise(VectorOperators.LSHR, SHIFT_HI[t]).and(0xF)
+                                .or(h.lanewise(VectorOperators.ROR, ROT_HI[t]).and(0x10));
+                        FloatVector lf = (FloatVector) lo.convertShape(VectorOperators.I2F, F, 0);
+                        FloatVector hf = (FloatVector) hi.convertShape(VectorOperators.I2F, F, 0);
+                        s = lf.fma(FloatVector.fromArray(F, xr, xq + 2 * t * L), hf.fma(FloatVector.fromArray(F, xr, xq + (2 * t + 1) * L), s));
+                    }
+                } else {
+                    for (int t = 0; t < 16 / L; t++) {
+                        FloatVector lf = (FloatVector) v.lanewise(VectorOperators.LSHR, SHIFT_LO[t]).and(0xF).convertShape(VectorOperators.I2F, F, 0);
+                        FloatVector hf = (FloatVector) v.lanewise(VectorOperators.LSHR, SHIFT_HI[t]).and(0xF).convertShape(VectorOperators.I2F, F, 0);
+                        s = lf.fma(FloatVector.fromArray(F, xr, xq + 2 * t * L), hf.fma(FloatVector.fromArray(F, xr, xq + (2 * t + 1) * L), s));
+                    }
                 }
-                int s = row * nb + b;
-                sum += Simd.f16At(w, bo) * x.scales[s] * isum + Simd.f16At(w, bo + 2) * x.sums[s];
+                float scale = Float.float16ToFloat(halves.lane(0)) * d[so + b];
+                acc = s.fma(FloatVector.broadcast(F, scale), acc);
+                extra += min ? Float.float16ToFloat(halves.lane(1)) * msum[so + b] : -16 * scale * xsum[so + b];
             }
-            return sum;
+            for (int b = fast; b < nb; b++) {
+                extra += scalarBlock(w, off + (long) blockBytes * b, x, row * x.cols + 32 * b, so + b);
+            }
+            return acc.reduceLanes(VectorOperators.ADD) + extra;
+        }
+
+        /** One block by the plain integer loop: the reference the vector path must match. */
+        private float scalarBlock(MemorySegment w, long bo, RoundedRows x, int xq, int s) {
+            int qh = fifthBit ? w.get(Simd.INT, bo + qhAt) : 0;
+            int bias = min ? 0 : 16;
+            int isum = 0;
+            for (int j = 0; j < 16; j++) {
+                int v = w.get(ValueLayout.JAVA_BYTE, bo + qsAt + j) & 0xFF;
+                int lo = ((v & 0xF) | (((qh >>> j) & 1) << 4)) - bias;
+                int hi = ((v >>> 4) | (((qh >>> (j + 16)) & 1) << 4)) - bias;
+                isum += lo * x.quants[xq + j] + hi * x.quants[xq + j + 16];
+            }
+            float sum = Simd.f16At(w, bo) * x.scales[s] * isum;
+            return min ? sum + Simd.f16At(w, bo + 2) * x.sums[s] : sum;
+        }
+    }
+
+    /** Per lane, the right rotation of qh that brings the fifth bit of the lane's element to bit 4. */
+    private static final IntVector[] ROT_LO = new IntVector[16 / L];
+    private static final IntVector[] ROT_HI = new IntVector[16 / L];
+
+    static {
+        for (int t = 0; t < 16 / L; t++) {
+            int[] lo = new int[L];
+            int[] hi = new int[L];
+            for (int j = 0; j < L; j++) {
+                lo[j] = (nibbleElement(t, 0, j) - 4) & 31;
+                hi[j] = (nibbleElement(t, 1, j) - 4) & 31;
+            }
+            ROT_LO[t] = IntVector.fromArray(I, lo, 0);
+            ROT_HI[t] = IntVector.fromArray(I, hi, 0);
         }
     }
 }

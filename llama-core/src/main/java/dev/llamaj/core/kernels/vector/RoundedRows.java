@@ -11,7 +11,10 @@ final class RoundedRows {
     byte[] quants = new byte[0];
     /** Q8_0/Q8_K quants widened to 16 bits once per row, so Q8_0 and Q6_K dots need not widen them per weight row. */
     short[] wide = new short[0];
-    /** Q8_0 quants as floats in the lane order of {@link BlockDots#Q4_0}: per block, per pass, low then high nibble lanes. */
+    /**
+     * Q8_0/Q8_1 quants as floats in the lane order of {@link BlockDots#Q4_0} (also that of Q4_1, Q5_0
+     * and Q5_1): per block, per pass, low then high nibble lanes.
+     */
     float[] nibbleOrder = new float[0];
     /** Q8_K quants as floats in the lane order of {@link KQuantDots#Q4_K}: per 64 elements, per nibble half, per pass. */
     float[] kOrder = new float[0];
@@ -75,7 +78,7 @@ final class RoundedRows {
             case Q8_1 -> ActivationQuantizer.q8_0(x, off, cols, quants, off, scales, off / 32, sums);
             case Q8_K -> ActivationQuantizer.q8_K(x, off, cols, quants, off, scales, off / 256, blockSums, off / 16);
         }
-        if (rounding == Rounding.Q8_0) {
+        if (rounding == Rounding.Q8_0 || rounding == Rounding.Q8_1) {
             layoutForQ8_0AndQ4_0(off);
         } else if (rounding == Rounding.Q8_K) {
             layoutForKQuants(off);
