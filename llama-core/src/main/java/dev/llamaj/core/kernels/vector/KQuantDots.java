@@ -35,19 +35,6 @@ final class KQuantDots {
         return w.get(ValueLayout.JAVA_BYTE, at) & 0xFF;
     }
 
-    /** The 6-bit scales (j &lt; 8) and mins (8 + j) of a Q4_K/Q5_K super-block's 12 scale bytes at {@code at}. */
-    private static void scalesAndMins(MemorySegment w, long at, int[] out) {
-        for (int j = 0; j < 4; j++) {
-            out[j] = u8(w, at + j) & 63;
-            out[8 + j] = u8(w, at + j + 4) & 63;
-        }
-        for (int j = 4; j < 8; j++) {
-            int packed = u8(w, at + j + 4);
-            out[j] = (packed & 0xF) | ((u8(w, at + j - 4) >>> 6) << 4);
-            out[8 + j] = (packed >>> 4) | ((u8(w, at + j) >>> 6) << 4);
-        }
-    }
-
     /** Scale of sub-block s of a Q4_K/Q5_K super-block whose scale bytes 0–7 are {@code lo8} and 8–11 {@code hi4}. */
     private static int scale(long lo8, int hi4, int s) {
         if (s < 4) {
@@ -220,37 +207,69 @@ final class KQuantDots {
         }
     };
 
+    /**
+     * Q5_K in the float domain: per sub-block pair {@code j} and pass of {@link Simd#L} elements, one
+     * L-byte load of the low nibbles ({@code qs}) and one of the fifth bits ({@code qh}, shared by
+     * all pairs), combined on the narrow byte register with 32-bit shifts and rotates (masks drop
+     * what crossed a byte), converted byte → float and multiplied with the natural-order activations
+     * ({@link RoundedRows#values}). All loads lie inside the block. Exactness: a quant is ≤ 31 and
+     * an activation quant |a| ≤ 128, so a lane's sub-block sum is ≤ (32/L)·31·128 and, after the
+     * 6-bit scales, a lane's super-block sum is ≤ 8·63·(32/L)·31·128 ≈ 8.0e6 &lt; 2^24 for L ≥ 8:
+     * every value is an integer exact in float, as in the former integer loop; only the order of
+     * the final lane reduction differs. Minimums go through the activation sums per 32 as in Q4_K.
+     */
     static final RowDot Q5_K = new KDot() {
         @Override
         public float dot(MemorySegment w, long off, RoundedRows x, float[] raw, int row) {
             int nb = x.cols / 256;
-            int[] sm = new int[16];
-            float sum = 0;
+            float[] xv = x.values;
+            int[] ps = x.pairSums;
+            FloatVector acc = FloatVector.zero(F);
+            float mins = 0;
             for (int b = 0; b < nb; b++) {
                 long bo = off + 176L * b;
                 int xq = row * x.cols + 256 * b;
-                scalesAndMins(w, bo + 4, sm);
-                int isum = 0;
-                for (int j = 0; j < 4; j++) {
-                    for (int h = 0; h < 2; h++) {
-                        int sub = 0;
-                        for (int l = 0; l < 32; l++) {
-                            int v = (u8(w, bo + 48 + 32 * j + l) >>> (4 * h)) & 0xF;
-                            v |= ((u8(w, bo + 16 + l) >>> (2 * j + h)) & 1) << 4;
-                            sub += v * x.quants[xq + 64 * j + 32 * h + l];
-                        }
-                        isum += sm[2 * j + h] * sub;
-                    }
-                }
-                int bs = (row * nb + b) * 16;
-                int m = 0;
-                for (int j = 0; j < 8; j++) {
-                    m += sm[8 + j] * (x.blockSums[bs + 2 * j] + x.blockSums[bs + 2 * j + 1]);
-                }
                 float dx = x.scales[row * nb + b];
-                sum += Simd.f16At(w, bo) * dx * isum - Simd.f16At(w, bo + 2) * dx * m;
+                // d, dmin and the 12 scale bytes in one 16-byte load
+                LongVector head = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, bo, LE).reinterpretAsLongs();
+                long h0 = head.lane(0);
+                long h1 = head.lane(1);
+                float dw = Float.float16ToFloat((short) h0);
+                float dmin = Float.float16ToFloat((short) (h0 >>> 16));
+                long lo8 = (h0 >>> 32) | (h1 << 32);
+                int hi4 = (int) (h1 >>> 32);
+                FloatVector s = FloatVector.zero(F);
+                for (int j = 0; j < 4; j++) {
+                    FloatVector lo = FloatVector.zero(F);
+                    FloatVector hi = FloatVector.zero(F);
+                    // rotating the 32-bit lanes left by 4-2j (3-2j) brings bit 2j (2j+1) of every byte to bit 4
+                    int rl = (4 - 2 * j) & 31;
+                    int rh = (3 - 2 * j) & 31;
+                    for (int g = 0; g < 32; g += L) {
+                        ByteVector qs = ByteVector.fromMemorySegment(B, w, bo + 48 + 32 * j + g, LE);
+                        IntVector qh = ByteVector.fromMemorySegment(B, w, bo + 16 + g, LE).reinterpretAsInts();
+                        IntVector qsi = qs.reinterpretAsInts();
+                        ByteVector ql = (ByteVector) qsi.and(0x0F0F0F0F).or(qh.lanewise(VectorOperators.ROL, rl).and(0x10101010)).reinterpretShape(B, 0);
+                        ByteVector qu = (ByteVector) qsi.lanewise(VectorOperators.LSHR, 4).and(0x0F0F0F0F)
+                                .or(qh.lanewise(VectorOperators.ROL, rh).and(0x10101010)).reinterpretShape(B, 0);
+                        int e = xq + 64 * j + g;
+                        lo = ((FloatVector) ql.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, xv, e), lo);
+                        hi = ((FloatVector) qu.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, xv, e + 32), hi);
+                    }
+                    s = lo.fma(FloatVector.broadcast(F, scale(lo8, hi4, 2 * j)), s);
+                    s = hi.fma(FloatVector.broadcast(F, scale(lo8, hi4, 2 * j + 1)), s);
+                }
+                acc = s.fma(FloatVector.broadcast(F, dw * dx), acc);
+                // the minimums as in Q4_K: four 6-bit values at a time in packed ints, against sums per 32
+                int lo = (int) (lo8 >>> 32);
+                int m0 = lo & 0x3F3F3F3F;
+                int m1 = ((hi4 >>> 4) & 0x0F0F0F0F) | (((lo >>> 6) & 0x03030303) << 4);
+                int p = 8 * (row * nb + b);
+                int m = (m0 & 0xFF) * ps[p] + ((m0 >>> 8) & 0xFF) * ps[p + 1] + ((m0 >>> 16) & 0xFF) * ps[p + 2] + (m0 >>> 24) * ps[p + 3]
+                        + (m1 & 0xFF) * ps[p + 4] + ((m1 >>> 8) & 0xFF) * ps[p + 5] + ((m1 >>> 16) & 0xFF) * ps[p + 6] + (m1 >>> 24) * ps[p + 7];
+                mins += dmin * dx * m;
             }
-            return sum;
+            return acc.reduceLanes(VectorOperators.ADD) - mins;
         }
     };
 
