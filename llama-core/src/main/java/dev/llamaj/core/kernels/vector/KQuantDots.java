@@ -273,70 +273,106 @@ final class KQuantDots {
         }
     };
 
+    /**
+     * Q2_K in the float domain, shaped like {@link #Q5_K}: per half {@code n} and pass of
+     * {@link Simd#L} bytes one L-byte load of quants, from which each of the four 2-bit planes is
+     * shifted out on the byte register (32-bit shifts, masked), converted byte → float and
+     * multiplied with the natural-order activations; one scale multiply per pass. Exactness: a
+     * quant is ≤ 3, |a| ≤ 128 and a scale ≤ 15, so a lane's super-block sum is
+     * ≤ 16·(16/L)·3·128·15 &lt; 2^24 for L ≥ 8, integers exact in float. The 4-bit minimums go
+     * through the activation sums per 16, in integers as before.
+     */
     static final RowDot Q2_K = new KDot() {
         @Override
         public float dot(MemorySegment w, long off, RoundedRows x, float[] raw, int row) {
             int nb = x.cols / 256;
-            float sum = 0;
+            float[] xv = x.values;
+            FloatVector acc = FloatVector.zero(F);
+            float mins = 0;
             for (int b = 0; b < nb; b++) {
                 long bo = off + 84L * b;
                 int xq = row * x.cols + 256 * b;
-                int bs = (row * nb + b) * 16;
-                int isum = 0;
-                int m = 0;
+                // the 16 scale bytes (low nibble scale, high nibble minimum) in one load
+                LongVector head = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, bo, LE).reinterpretAsLongs();
+                long sc0 = head.lane(0);
+                long sc1 = head.lane(1);
+                FloatVector s = FloatVector.zero(F);
                 for (int n = 0; n < 2; n++) {
-                    for (int j = 0; j < 4; j++) {
-                        for (int s = 0; s < 2; s++) {
-                            int idx = 8 * n + 2 * j + s;
-                            int scale = u8(w, bo + idx);
-                            int sub = 0;
-                            for (int l = 0; l < 16; l++) {
-                                int v = (u8(w, bo + 16 + 32 * n + 16 * s + l) >>> (2 * j)) & 3;
-                                sub += v * x.quants[xq + 128 * n + 32 * j + 16 * s + l];
-                            }
-                            isum += (scale & 0xF) * sub;
-                            m += (scale >>> 4) * x.blockSums[bs + idx];
+                    long sc = n == 0 ? sc0 : sc1;
+                    for (int t = 0; t < 32; t += L) {
+                        IntVector q = ByteVector.fromMemorySegment(B, w, bo + 16 + 32 * n + t, LE).reinterpretAsInts();
+                        int e = xq + 128 * n + t;
+                        // sub-block 2j + t/16 of this half: its scale is byte 2j + t/16 of sc
+                        int shiftScale = 8 * (t / 16);
+                        for (int j = 0; j < 4; j++) {
+                            ByteVector v = (ByteVector) q.lanewise(VectorOperators.LSHR, 2 * j).and(0x03030303).reinterpretShape(B, 0);
+                            float scale = (int) (sc >>> (16 * j + shiftScale)) & 0xF;
+                            s = ((FloatVector) v.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, xv, e + 32 * j))
+                                    .fma(FloatVector.broadcast(F, scale), s);
                         }
                     }
                 }
+                int bs = (row * nb + b) * 16;
+                int m = 0;
+                for (int i = 0; i < 8; i++) {
+                    m += ((int) (sc0 >>> (8 * i + 4)) & 0xF) * x.blockSums[bs + i] + ((int) (sc1 >>> (8 * i + 4)) & 0xF) * x.blockSums[bs + 8 + i];
+                }
+                int dd = w.get(Simd.INT, bo + 80);
                 float dx = x.scales[row * nb + b];
-                sum += Simd.f16At(w, bo + 80) * dx * isum - Simd.f16At(w, bo + 82) * dx * m;
+                acc = s.fma(FloatVector.broadcast(F, Float.float16ToFloat((short) dd) * dx), acc);
+                mins += Float.float16ToFloat((short) (dd >>> 16)) * dx * m;
             }
-            return sum;
+            return acc.reduceLanes(VectorOperators.ADD) - mins;
         }
     };
 
+    /**
+     * Q3_K in the float domain, shaped like {@link #Q2_K}: the 2-bit planes of the quants are
+     * joined on the byte register by their third bit from {@code hmask} (brought to bit 2 with a
+     * 32-bit rotate, masked), offset by -4 in bytes, converted byte → float (sign-extending) and
+     * multiplied with the natural-order activations. The sixteen 6-bit signed scales are unpacked
+     * from one 16-byte load. Exactness: |q| ≤ 4, |a| ≤ 128, |scale| ≤ 32, so a lane's super-block
+     * sum is ≤ 16·(16/L)·4·128·32 &lt; 2^24 for L ≥ 8, integers exact in float.
+     */
     static final RowDot Q3_K = new KDot() {
         @Override
         public float dot(MemorySegment w, long off, RoundedRows x, float[] raw, int row) {
             int nb = x.cols / 256;
-            float sum = 0;
+            float[] xv = x.values;
+            FloatVector acc = FloatVector.zero(F);
             for (int b = 0; b < nb; b++) {
                 long bo = off + 110L * b;
                 int xq = row * x.cols + 256 * b;
-                int isum = 0;
+                // bytes 94-109 of the block: two quant bytes, the 12 scale bytes, then d
+                LongVector head = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, bo + 94, LE).reinterpretAsLongs();
+                long h0 = head.lane(0);
+                long h1 = head.lane(1);
+                long lo8 = (h0 >>> 16) | (h1 << 48);
+                int hi4 = (int) (h1 >>> 16);
+                float d = Float.float16ToFloat((short) (h1 >>> 48));
+                FloatVector s = FloatVector.zero(F);
                 for (int n = 0; n < 2; n++) {
-                    for (int j = 0; j < 4; j++) {
-                        for (int s = 0; s < 2; s++) {
-                            int idx = 8 * n + 2 * j + s;
-                            int low = idx < 8 ? u8(w, bo + 96 + idx) & 0xF : u8(w, bo + 96 + idx - 8) >>> 4;
-                            int high = (u8(w, bo + 96 + 8 + idx % 4) >>> (2 * (idx / 4))) & 3;
-                            int scale = (low | (high << 4)) - 32;
-                            int sub = 0;
-                            for (int l = 0; l < 16; l++) {
-                                int v = (u8(w, bo + 32 + 32 * n + 16 * s + l) >>> (2 * j)) & 3;
-                                if (((u8(w, bo + 16 * s + l) >>> (4 * n + j)) & 1) == 0) {
-                                    v -= 4;
-                                }
-                                sub += v * x.quants[xq + 128 * n + 32 * j + 16 * s + l];
-                            }
-                            isum += scale * sub;
+                    for (int t = 0; t < 32; t += L) {
+                        IntVector q = ByteVector.fromMemorySegment(B, w, bo + 32 + 32 * n + t, LE).reinterpretAsInts();
+                        IntVector hm = ByteVector.fromMemorySegment(B, w, bo + t, LE).reinterpretAsInts();
+                        int e = xq + 128 * n + t;
+                        for (int j = 0; j < 4; j++) {
+                            // bit 4n+j of each hmask byte to bit 2
+                            IntVector high = hm.lanewise(VectorOperators.ROL, (2 - 4 * n - j) & 31).and(0x04040404);
+                            ByteVector v = ((ByteVector) q.lanewise(VectorOperators.LSHR, 2 * j).and(0x03030303).or(high).reinterpretShape(B, 0))
+                                    .sub((byte) 4);
+                            int idx = 8 * n + 2 * j + t / 16;
+                            int low = (int) (lo8 >>> (8 * (idx % 8) + 4 * (idx / 8))) & 0xF;
+                            int hb = (hi4 >>> (8 * (idx % 4) + 2 * (idx / 4))) & 3;
+                            float scale = (low | (hb << 4)) - 32;
+                            s = ((FloatVector) v.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, xv, e + 32 * j))
+                                    .fma(FloatVector.broadcast(F, scale), s);
                         }
                     }
                 }
-                sum += Simd.f16At(w, bo + 108) * x.scales[row * nb + b] * isum;
+                acc = s.fma(FloatVector.broadcast(F, d * x.scales[row * nb + b]), acc);
             }
-            return sum;
+            return acc.reduceLanes(VectorOperators.ADD);
         }
     };
 }
