@@ -25,7 +25,8 @@ import jdk.incubator.vector.VectorSpecies;
  * Dot products for the K-quants (super-blocks of 256) against Q8_K activations, as llama.cpp
  * computes them: per super-block an integer sum of {@code scale_s · Σ q·a} over sub-blocks,
  * times {@code d_w · d_x}; formats with minimums subtract {@code dmin_w · d_x · Σ m_s · bsum_s}
- * using the activation sums. Q4_K and Q6_K are vectorized.
+ * using the activation sums. All five are vectorized; Q4_K, Q5_K, Q3_K and Q2_K in the float
+ * domain on integer-valued lanes (exact), Q6_K on short/int lanes.
  */
 final class KQuantDots {
     private KQuantDots() {
@@ -330,8 +331,8 @@ final class KQuantDots {
      * Q3_K in the float domain, shaped like {@link #Q2_K}: the 2-bit planes of the quants are
      * joined on the byte register by their third bit from {@code hmask} (brought to bit 2 with a
      * 32-bit rotate, masked), offset by -4 in bytes, converted byte → float (sign-extending) and
-     * multiplied with the natural-order activations. The sixteen 6-bit signed scales are unpacked
-     * from one 16-byte load. Exactness: |q| ≤ 4, |a| ≤ 128, |scale| ≤ 32, so a lane's super-block
+     * multiplied with the natural-order activations. The sixteen 6-bit signed scales come from
+     * one 16-byte load, unpacked eight at a time in the bytes of a long. Exactness: |q| ≤ 4, |a| ≤ 128, |scale| ≤ 32, so a lane's super-block
      * sum is ≤ 16·(16/L)·4·128·32 &lt; 2^24 for L ≥ 8, integers exact in float.
      */
     static final RowDot Q3_K = new KDot() {
@@ -350,8 +351,13 @@ final class KQuantDots {
                 long lo8 = (h0 >>> 16) | (h1 << 48);
                 int hi4 = (int) (h1 >>> 16);
                 float d = Float.float16ToFloat((short) (h1 >>> 48));
+                // the 6-bit scales 8n..8n+7 as the bytes of one long each (SWAR): the low nibbles of bytes 0-7,
+                // then their high nibbles; the top two bits from bytes 8-11, two bits per pass of four scales
+                long scA = (lo8 & 0x0F0F0F0F0F0F0F0FL) | ((hi4 & 0x03030303L) | (((hi4 >>> 2) & 0x03030303L) << 32)) << 4;
+                long scB = ((lo8 >>> 4) & 0x0F0F0F0F0F0F0F0FL) | (((hi4 >>> 4) & 0x03030303L) | (((hi4 >>> 6) & 0x03030303L) << 32)) << 4;
                 FloatVector s = FloatVector.zero(F);
                 for (int n = 0; n < 2; n++) {
+                    long sc = n == 0 ? scA : scB;
                     for (int t = 0; t < 32; t += L) {
                         IntVector q = ByteVector.fromMemorySegment(B, w, bo + 32 + 32 * n + t, LE).reinterpretAsInts();
                         IntVector hm = ByteVector.fromMemorySegment(B, w, bo + t, LE).reinterpretAsInts();
@@ -361,10 +367,8 @@ final class KQuantDots {
                             IntVector high = hm.lanewise(VectorOperators.ROL, (2 - 4 * n - j) & 31).and(0x04040404);
                             ByteVector v = ((ByteVector) q.lanewise(VectorOperators.LSHR, 2 * j).and(0x03030303).or(high).reinterpretShape(B, 0))
                                     .sub((byte) 4);
-                            int idx = 8 * n + 2 * j + t / 16;
-                            int low = (int) (lo8 >>> (8 * (idx % 8) + 4 * (idx / 8))) & 0xF;
-                            int hb = (hi4 >>> (8 * (idx % 4) + 2 * (idx / 4))) & 3;
-                            float scale = (low | (hb << 4)) - 32;
+                            // sub-block 8n + 2j + t/16: byte 2j + t/16 of sc
+                            float scale = ((int) (sc >>> (16 * j + 8 * (t / 16))) & 0x3F) - 32;
                             s = ((FloatVector) v.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, xv, e + 32 * j))
                                     .fma(FloatVector.broadcast(F, scale), s);
                         }
