@@ -250,7 +250,8 @@ final class KQuantDots {
                         ByteVector qs = ByteVector.fromMemorySegment(B, w, bo + 48 + 32 * j + g, LE);
                         IntVector qh = ByteVector.fromMemorySegment(B, w, bo + 16 + g, LE).reinterpretAsInts();
                         IntVector qsi = qs.reinterpretAsInts();
-                        ByteVector ql = (ByteVector) qsi.and(0x0F0F0F0F).or(qh.lanewise(VectorOperators.ROL, rl).and(0x10101010)).reinterpretShape(B, 0);
+                        ByteVector ql = (ByteVector) qsi.and(0x0F0F0F0F)
+                                .or(qh.lanewise(VectorOperators.ROL, rl).and(0x10101010)).reinterpretShape(B, 0);
                         ByteVector qu = (ByteVector) qsi.lanewise(VectorOperators.LSHR, 4).and(0x0F0F0F0F)
                                 .or(qh.lanewise(VectorOperators.ROL, rh).and(0x10101010)).reinterpretShape(B, 0);
                         int e = xq + 64 * j + g;
@@ -332,8 +333,9 @@ final class KQuantDots {
      * joined on the byte register by their third bit from {@code hmask} (brought to bit 2 with a
      * 32-bit rotate, masked), offset by -4 in bytes, converted byte → float (sign-extending) and
      * multiplied with the natural-order activations. The sixteen 6-bit signed scales come from
-     * one 16-byte load, unpacked eight at a time in the bytes of a long. Exactness: |q| ≤ 4, |a| ≤ 128, |scale| ≤ 32, so a lane's super-block
-     * sum is ≤ 16·(16/L)·4·128·32 &lt; 2^24 for L ≥ 8, integers exact in float.
+     * one 16-byte load, unpacked eight at a time in the bytes of a long. Exactness: |q| ≤ 4,
+     * |a| ≤ 128, |scale| ≤ 32, so a lane's super-block sum is ≤ 16·(16/L)·4·128·32 &lt; 2^24 for
+     * L ≥ 8, integers exact in float.
      */
     static final RowDot Q3_K = new KDot() {
         @Override
