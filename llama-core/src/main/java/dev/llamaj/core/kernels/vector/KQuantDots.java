@@ -25,7 +25,8 @@ import jdk.incubator.vector.VectorSpecies;
  * Dot products for the K-quants (super-blocks of 256) against Q8_K activations, as llama.cpp
  * computes them: per super-block an integer sum of {@code scale_s · Σ q·a} over sub-blocks,
  * times {@code d_w · d_x}; formats with minimums subtract {@code dmin_w · d_x · Σ m_s · bsum_s}
- * using the activation sums. Q4_K and Q6_K are vectorized.
+ * using the activation sums. All five are vectorized; Q4_K, Q5_K, Q3_K and Q2_K in the float
+ * domain on integer-valued lanes (exact), Q6_K on short/int lanes.
  */
 final class KQuantDots {
     private KQuantDots() {
@@ -33,19 +34,6 @@ final class KQuantDots {
 
     private static int u8(MemorySegment w, long at) {
         return w.get(ValueLayout.JAVA_BYTE, at) & 0xFF;
-    }
-
-    /** The 6-bit scales (j &lt; 8) and mins (8 + j) of a Q4_K/Q5_K super-block's 12 scale bytes at {@code at}. */
-    private static void scalesAndMins(MemorySegment w, long at, int[] out) {
-        for (int j = 0; j < 4; j++) {
-            out[j] = u8(w, at + j) & 63;
-            out[8 + j] = u8(w, at + j + 4) & 63;
-        }
-        for (int j = 4; j < 8; j++) {
-            int packed = u8(w, at + j + 4);
-            out[j] = (packed & 0xF) | ((u8(w, at + j - 4) >>> 6) << 4);
-            out[8 + j] = (packed >>> 4) | ((u8(w, at + j) >>> 6) << 4);
-        }
     }
 
     /** Scale of sub-block s of a Q4_K/Q5_K super-block whose scale bytes 0–7 are {@code lo8} and 8–11 {@code hi4}. */
@@ -220,104 +208,177 @@ final class KQuantDots {
         }
     };
 
+    /**
+     * Q5_K in the float domain: per sub-block pair {@code j} and pass of {@link Simd#L} elements, one
+     * L-byte load of the low nibbles ({@code qs}) and one of the fifth bits ({@code qh}, shared by
+     * all pairs), combined on the narrow byte register with 32-bit shifts and rotates (masks drop
+     * what crossed a byte), converted byte → float and multiplied with the natural-order activations
+     * ({@link RoundedRows#values}). All loads lie inside the block. Exactness: a quant is ≤ 31 and
+     * an activation quant |a| ≤ 128, so a lane's sub-block sum is ≤ (32/L)·31·128 and, after the
+     * 6-bit scales, a lane's super-block sum is ≤ 8·63·(32/L)·31·128 ≈ 8.0e6 &lt; 2^24 for L ≥ 8:
+     * every value is an integer exact in float, as in the former integer loop; only the order of
+     * the final lane reduction differs. Minimums go through the activation sums per 32 as in Q4_K.
+     */
     static final RowDot Q5_K = new KDot() {
         @Override
         public float dot(MemorySegment w, long off, RoundedRows x, float[] raw, int row) {
             int nb = x.cols / 256;
-            int[] sm = new int[16];
-            float sum = 0;
+            float[] xv = x.values;
+            int[] ps = x.pairSums;
+            FloatVector acc = FloatVector.zero(F);
+            float mins = 0;
             for (int b = 0; b < nb; b++) {
                 long bo = off + 176L * b;
                 int xq = row * x.cols + 256 * b;
-                scalesAndMins(w, bo + 4, sm);
-                int isum = 0;
-                for (int j = 0; j < 4; j++) {
-                    for (int h = 0; h < 2; h++) {
-                        int sub = 0;
-                        for (int l = 0; l < 32; l++) {
-                            int v = (u8(w, bo + 48 + 32 * j + l) >>> (4 * h)) & 0xF;
-                            v |= ((u8(w, bo + 16 + l) >>> (2 * j + h)) & 1) << 4;
-                            sub += v * x.quants[xq + 64 * j + 32 * h + l];
-                        }
-                        isum += sm[2 * j + h] * sub;
-                    }
-                }
-                int bs = (row * nb + b) * 16;
-                int m = 0;
-                for (int j = 0; j < 8; j++) {
-                    m += sm[8 + j] * (x.blockSums[bs + 2 * j] + x.blockSums[bs + 2 * j + 1]);
-                }
                 float dx = x.scales[row * nb + b];
-                sum += Simd.f16At(w, bo) * dx * isum - Simd.f16At(w, bo + 2) * dx * m;
+                // d, dmin and the 12 scale bytes in one 16-byte load
+                LongVector head = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, bo, LE).reinterpretAsLongs();
+                long h0 = head.lane(0);
+                long h1 = head.lane(1);
+                float dw = Float.float16ToFloat((short) h0);
+                float dmin = Float.float16ToFloat((short) (h0 >>> 16));
+                long lo8 = (h0 >>> 32) | (h1 << 32);
+                int hi4 = (int) (h1 >>> 32);
+                FloatVector s = FloatVector.zero(F);
+                for (int j = 0; j < 4; j++) {
+                    FloatVector lo = FloatVector.zero(F);
+                    FloatVector hi = FloatVector.zero(F);
+                    // rotating the 32-bit lanes left by 4-2j (3-2j) brings bit 2j (2j+1) of every byte to bit 4
+                    int rl = (4 - 2 * j) & 31;
+                    int rh = (3 - 2 * j) & 31;
+                    for (int g = 0; g < 32; g += L) {
+                        ByteVector qs = ByteVector.fromMemorySegment(B, w, bo + 48 + 32 * j + g, LE);
+                        IntVector qh = ByteVector.fromMemorySegment(B, w, bo + 16 + g, LE).reinterpretAsInts();
+                        IntVector qsi = qs.reinterpretAsInts();
+                        ByteVector ql = (ByteVector) qsi.and(0x0F0F0F0F)
+                                .or(qh.lanewise(VectorOperators.ROL, rl).and(0x10101010)).reinterpretShape(B, 0);
+                        ByteVector qu = (ByteVector) qsi.lanewise(VectorOperators.LSHR, 4).and(0x0F0F0F0F)
+                                .or(qh.lanewise(VectorOperators.ROL, rh).and(0x10101010)).reinterpretShape(B, 0);
+                        int e = xq + 64 * j + g;
+                        lo = ((FloatVector) ql.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, xv, e), lo);
+                        hi = ((FloatVector) qu.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, xv, e + 32), hi);
+                    }
+                    s = lo.fma(FloatVector.broadcast(F, scale(lo8, hi4, 2 * j)), s);
+                    s = hi.fma(FloatVector.broadcast(F, scale(lo8, hi4, 2 * j + 1)), s);
+                }
+                acc = s.fma(FloatVector.broadcast(F, dw * dx), acc);
+                // the minimums as in Q4_K: four 6-bit values at a time in packed ints, against sums per 32
+                int lo = (int) (lo8 >>> 32);
+                int m0 = lo & 0x3F3F3F3F;
+                int m1 = ((hi4 >>> 4) & 0x0F0F0F0F) | (((lo >>> 6) & 0x03030303) << 4);
+                int p = 8 * (row * nb + b);
+                int m = (m0 & 0xFF) * ps[p] + ((m0 >>> 8) & 0xFF) * ps[p + 1] + ((m0 >>> 16) & 0xFF) * ps[p + 2] + (m0 >>> 24) * ps[p + 3]
+                        + (m1 & 0xFF) * ps[p + 4] + ((m1 >>> 8) & 0xFF) * ps[p + 5] + ((m1 >>> 16) & 0xFF) * ps[p + 6] + (m1 >>> 24) * ps[p + 7];
+                mins += dmin * dx * m;
             }
-            return sum;
+            return acc.reduceLanes(VectorOperators.ADD) - mins;
         }
     };
 
+    /**
+     * Q2_K in the float domain, shaped like {@link #Q5_K}: per half {@code n} and pass of
+     * {@link Simd#L} bytes one L-byte load of quants, from which each of the four 2-bit planes is
+     * shifted out on the byte register (32-bit shifts, masked), converted byte → float and
+     * multiplied with the natural-order activations; one scale multiply per pass. Exactness: a
+     * quant is ≤ 3, |a| ≤ 128 and a scale ≤ 15, so a lane's super-block sum is
+     * ≤ 16·(16/L)·3·128·15 &lt; 2^24 for L ≥ 8, integers exact in float. The 4-bit minimums go
+     * through the activation sums per 16, in integers as before.
+     */
     static final RowDot Q2_K = new KDot() {
         @Override
         public float dot(MemorySegment w, long off, RoundedRows x, float[] raw, int row) {
             int nb = x.cols / 256;
-            float sum = 0;
+            float[] xv = x.values;
+            FloatVector acc = FloatVector.zero(F);
+            float mins = 0;
             for (int b = 0; b < nb; b++) {
                 long bo = off + 84L * b;
                 int xq = row * x.cols + 256 * b;
-                int bs = (row * nb + b) * 16;
-                int isum = 0;
-                int m = 0;
+                // the 16 scale bytes (low nibble scale, high nibble minimum) in one load
+                LongVector head = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, bo, LE).reinterpretAsLongs();
+                long sc0 = head.lane(0);
+                long sc1 = head.lane(1);
+                FloatVector s = FloatVector.zero(F);
                 for (int n = 0; n < 2; n++) {
-                    for (int j = 0; j < 4; j++) {
-                        for (int s = 0; s < 2; s++) {
-                            int idx = 8 * n + 2 * j + s;
-                            int scale = u8(w, bo + idx);
-                            int sub = 0;
-                            for (int l = 0; l < 16; l++) {
-                                int v = (u8(w, bo + 16 + 32 * n + 16 * s + l) >>> (2 * j)) & 3;
-                                sub += v * x.quants[xq + 128 * n + 32 * j + 16 * s + l];
-                            }
-                            isum += (scale & 0xF) * sub;
-                            m += (scale >>> 4) * x.blockSums[bs + idx];
+                    long sc = n == 0 ? sc0 : sc1;
+                    for (int t = 0; t < 32; t += L) {
+                        IntVector q = ByteVector.fromMemorySegment(B, w, bo + 16 + 32 * n + t, LE).reinterpretAsInts();
+                        int e = xq + 128 * n + t;
+                        // sub-block 2j + t/16 of this half: its scale is byte 2j + t/16 of sc
+                        int shiftScale = 8 * (t / 16);
+                        for (int j = 0; j < 4; j++) {
+                            ByteVector v = (ByteVector) q.lanewise(VectorOperators.LSHR, 2 * j).and(0x03030303).reinterpretShape(B, 0);
+                            float scale = (int) (sc >>> (16 * j + shiftScale)) & 0xF;
+                            s = ((FloatVector) v.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, xv, e + 32 * j))
+                                    .fma(FloatVector.broadcast(F, scale), s);
                         }
                     }
                 }
+                int bs = (row * nb + b) * 16;
+                int m = 0;
+                for (int i = 0; i < 8; i++) {
+                    m += ((int) (sc0 >>> (8 * i + 4)) & 0xF) * x.blockSums[bs + i] + ((int) (sc1 >>> (8 * i + 4)) & 0xF) * x.blockSums[bs + 8 + i];
+                }
+                int dd = w.get(Simd.INT, bo + 80);
                 float dx = x.scales[row * nb + b];
-                sum += Simd.f16At(w, bo + 80) * dx * isum - Simd.f16At(w, bo + 82) * dx * m;
+                acc = s.fma(FloatVector.broadcast(F, Float.float16ToFloat((short) dd) * dx), acc);
+                mins += Float.float16ToFloat((short) (dd >>> 16)) * dx * m;
             }
-            return sum;
+            return acc.reduceLanes(VectorOperators.ADD) - mins;
         }
     };
 
+    /**
+     * Q3_K in the float domain, shaped like {@link #Q2_K}: the 2-bit planes of the quants are
+     * joined on the byte register by their third bit from {@code hmask} (brought to bit 2 with a
+     * 32-bit rotate, masked), offset by -4 in bytes, converted byte → float (sign-extending) and
+     * multiplied with the natural-order activations. The sixteen 6-bit signed scales come from
+     * one 16-byte load, unpacked eight at a time in the bytes of a long. Exactness: |q| ≤ 4,
+     * |a| ≤ 128, |scale| ≤ 32, so a lane's super-block sum is ≤ 16·(16/L)·4·128·32 &lt; 2^24 for
+     * L ≥ 8, integers exact in float.
+     */
     static final RowDot Q3_K = new KDot() {
         @Override
         public float dot(MemorySegment w, long off, RoundedRows x, float[] raw, int row) {
             int nb = x.cols / 256;
-            float sum = 0;
+            float[] xv = x.values;
+            FloatVector acc = FloatVector.zero(F);
             for (int b = 0; b < nb; b++) {
                 long bo = off + 110L * b;
                 int xq = row * x.cols + 256 * b;
-                int isum = 0;
+                // bytes 94-109 of the block: two quant bytes, the 12 scale bytes, then d
+                LongVector head = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, bo + 94, LE).reinterpretAsLongs();
+                long h0 = head.lane(0);
+                long h1 = head.lane(1);
+                long lo8 = (h0 >>> 16) | (h1 << 48);
+                int hi4 = (int) (h1 >>> 16);
+                float d = Float.float16ToFloat((short) (h1 >>> 48));
+                // the 6-bit scales 8n..8n+7 as the bytes of one long each (SWAR): the low nibbles of bytes 0-7,
+                // then their high nibbles; the top two bits from bytes 8-11, two bits per pass of four scales
+                long scA = (lo8 & 0x0F0F0F0F0F0F0F0FL) | ((hi4 & 0x03030303L) | (((hi4 >>> 2) & 0x03030303L) << 32)) << 4;
+                long scB = ((lo8 >>> 4) & 0x0F0F0F0F0F0F0F0FL) | (((hi4 >>> 4) & 0x03030303L) | (((hi4 >>> 6) & 0x03030303L) << 32)) << 4;
+                FloatVector s = FloatVector.zero(F);
                 for (int n = 0; n < 2; n++) {
-                    for (int j = 0; j < 4; j++) {
-                        for (int s = 0; s < 2; s++) {
-                            int idx = 8 * n + 2 * j + s;
-                            int low = idx < 8 ? u8(w, bo + 96 + idx) & 0xF : u8(w, bo + 96 + idx - 8) >>> 4;
-                            int high = (u8(w, bo + 96 + 8 + idx % 4) >>> (2 * (idx / 4))) & 3;
-                            int scale = (low | (high << 4)) - 32;
-                            int sub = 0;
-                            for (int l = 0; l < 16; l++) {
-                                int v = (u8(w, bo + 32 + 32 * n + 16 * s + l) >>> (2 * j)) & 3;
-                                if (((u8(w, bo + 16 * s + l) >>> (4 * n + j)) & 1) == 0) {
-                                    v -= 4;
-                                }
-                                sub += v * x.quants[xq + 128 * n + 32 * j + 16 * s + l];
-                            }
-                            isum += scale * sub;
+                    long sc = n == 0 ? scA : scB;
+                    for (int t = 0; t < 32; t += L) {
+                        IntVector q = ByteVector.fromMemorySegment(B, w, bo + 32 + 32 * n + t, LE).reinterpretAsInts();
+                        IntVector hm = ByteVector.fromMemorySegment(B, w, bo + t, LE).reinterpretAsInts();
+                        int e = xq + 128 * n + t;
+                        for (int j = 0; j < 4; j++) {
+                            // bit 4n+j of each hmask byte to bit 2
+                            IntVector high = hm.lanewise(VectorOperators.ROL, (2 - 4 * n - j) & 31).and(0x04040404);
+                            ByteVector v = ((ByteVector) q.lanewise(VectorOperators.LSHR, 2 * j).and(0x03030303).or(high).reinterpretShape(B, 0))
+                                    .sub((byte) 4);
+                            // sub-block 8n + 2j + t/16: byte 2j + t/16 of sc
+                            float scale = ((int) (sc >>> (16 * j + 8 * (t / 16))) & 0x3F) - 32;
+                            s = ((FloatVector) v.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, xv, e + 32 * j))
+                                    .fma(FloatVector.broadcast(F, scale), s);
                         }
                     }
                 }
-                sum += Simd.f16At(w, bo + 108) * x.scales[row * nb + b] * isum;
+                acc = s.fma(FloatVector.broadcast(F, d * x.scales[row * nb + b]), acc);
             }
-            return sum;
+            return acc.reduceLanes(VectorOperators.ADD);
         }
     };
 }

@@ -18,6 +18,8 @@ final class RoundedRows {
     float[] nibbleOrder = new float[0];
     /** Q8_K quants as floats in the lane order of {@link KQuantDots#Q4_K}: per 64 elements, per nibble half, per pass. */
     float[] kOrder = new float[0];
+    /** Q8_K quants as floats in natural order, for the float-domain Q5_K, Q3_K and Q2_K dots. */
+    float[] values = new float[0];
     /** Per Q8_0 block, the sum of its quants (exact in float): the Q4_0 dot's -8 offset is applied through it. */
     float[] blockSumsQ8_0 = new float[0];
     float[] scales = new float[0];
@@ -59,6 +61,7 @@ final class RoundedRows {
                 quants = grow(quants, n);
                 wide = grow(wide, n);
                 kOrder = grow(kOrder, n);
+                values = grow(values, n);
                 scales = grow(scales, n / 256);
                 blockSums = grow(blockSums, n / 16);
                 pairSums = grow(pairSums, n / 32);
@@ -108,10 +111,14 @@ final class RoundedRows {
         }
     }
 
-    /** The row's quants widened for {@link KQuantDots#Q6_K}, as floats in {@link KQuantDots#Q4_K}'s lane order, and sums per 32. */
+    /**
+     * The row's quants widened for {@link KQuantDots#Q6_K}, as floats in {@link KQuantDots#Q4_K}'s lane order and in
+     * natural order (Q5_K, Q3_K, Q2_K), and sums per 32.
+     */
     private void layoutForKQuants(int off) {
         for (int i = off; i < off + cols; i++) {
             wide[i] = quants[i];
+            values[i] = quants[i];
         }
         for (int g = off / 32; g < (off + cols) / 32; g++) {
             pairSums[g] = blockSums[2 * g] + blockSums[2 * g + 1];
