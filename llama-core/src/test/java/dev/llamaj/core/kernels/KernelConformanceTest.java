@@ -254,17 +254,21 @@ class KernelConformanceTest {
         }
     }
 
-    /** Prefill of 5 tokens, then a decode step reading the cache, for kvHeads = heads, heads/2, 1 and both cache types. */
+    /**
+     * Prefill of 5 tokens, then a decode step reading the cache, for kvHeads = heads, heads/2, 1, both
+     * cache types, and heads of 8 and 40 elements: 40 runs the vector loops (16 or 8 lanes) and a tail.
+     */
     @ParameterizedTest(allowZeroInvocations = true)
     @MethodSource("providers")
     void attention(Candidate c) {
         try (Kernels ref = reference(); Kernels fast = c.provider().open(new KernelOptions(THREADS))) {
             int heads = 4;
-            int headDim = 8;
-            for (KvCacheType cacheType : KvCacheType.values()) {
-                for (int kvHeads : new int[] {4, 2, 1}) {
-                    Attention a = new Attention(heads, kvHeads, headDim, cacheType, 100L * kvHeads + cacheType.ordinal());
-                    a.compare(ref, fast);
+            for (int headDim : new int[] {8, 40}) {
+                for (KvCacheType cacheType : KvCacheType.values()) {
+                    for (int kvHeads : new int[] {4, 2, 1}) {
+                        Attention a = new Attention(heads, kvHeads, headDim, cacheType, 100L * kvHeads + cacheType.ordinal() + headDim);
+                        a.compare(ref, fast);
+                    }
                 }
             }
         }
