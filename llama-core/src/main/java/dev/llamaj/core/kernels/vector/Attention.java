@@ -6,6 +6,8 @@ import static dev.llamaj.core.kernels.vector.Simd.L;
 import dev.llamaj.core.kernels.KvCacheType;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -105,12 +107,27 @@ final class Attention {
         }
     }
 
+    /*
+     * The F16 and F32 cache paths are separate loops with the F16 conversion written out in place:
+     * with a call to Simd.f16 in a ternary, C2 did not inline it here (JFR showed the Vector API's
+     * boxed fallback code under Attention.dot/accumulate for the whole of a decode), and a vector
+     * operation that is not inlined runs as Java objects, far slower than the weights' kernels.
+     */
     private static float dot(MemorySegment seg, long off, float[] x, int n, boolean f16) {
         FloatVector acc = FloatVector.zero(F);
         int c = 0;
-        for (; c + L <= n; c += L) {
-            FloatVector k = f16 ? Simd.f16(seg, off + 2L * c) : FloatVector.fromMemorySegment(F, seg, off + 4L * c, Simd.LE);
-            acc = k.fma(FloatVector.fromArray(F, x, c), acc);
+        if (f16) {
+            for (; c + L <= n; c += L) {
+                IntVector h = (IntVector) ShortVector.fromMemorySegment(Simd.S, seg, off + 2L * c, Simd.LE)
+                        .convertShape(VectorOperators.S2I, Simd.I, 0);
+                FloatVector mag = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
+                FloatVector k = mag.reinterpretAsInts().or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+                acc = k.fma(FloatVector.fromArray(F, x, c), acc);
+            }
+        } else {
+            for (; c + L <= n; c += L) {
+                acc = FloatVector.fromMemorySegment(F, seg, off + 4L * c, Simd.LE).fma(FloatVector.fromArray(F, x, c), acc);
+            }
         }
         float sum = acc.reduceLanes(VectorOperators.ADD);
         for (; c < n; c++) {
@@ -121,9 +138,20 @@ final class Attention {
 
     private static void accumulate(MemorySegment seg, long off, float w, float[] out, int oo, int n, boolean f16) {
         int c = 0;
-        for (; c + L <= n; c += L) {
-            FloatVector val = f16 ? Simd.f16(seg, off + 2L * c) : FloatVector.fromMemorySegment(F, seg, off + 4L * c, Simd.LE);
-            val.fma(FloatVector.broadcast(F, w), FloatVector.fromArray(F, out, oo + c)).intoArray(out, oo + c);
+        FloatVector wv = FloatVector.broadcast(F, w);
+        if (f16) {
+            for (; c + L <= n; c += L) {
+                IntVector h = (IntVector) ShortVector.fromMemorySegment(Simd.S, seg, off + 2L * c, Simd.LE)
+                        .convertShape(VectorOperators.S2I, Simd.I, 0);
+                FloatVector mag = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
+                FloatVector val = mag.reinterpretAsInts().or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+                val.fma(wv, FloatVector.fromArray(F, out, oo + c)).intoArray(out, oo + c);
+            }
+        } else {
+            for (; c + L <= n; c += L) {
+                FloatVector.fromMemorySegment(F, seg, off + 4L * c, Simd.LE).fma(wv, FloatVector.fromArray(F, out, oo + c))
+                        .intoArray(out, oo + c);
+            }
         }
         for (; c < n; c++) {
             out[oo + c] += (f16 ? Simd.f16At(seg, off + 2L * c) : seg.get(Simd.FLOAT, off + 4L * c)) * w;
