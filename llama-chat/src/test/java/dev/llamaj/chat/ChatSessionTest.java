@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.llamaj.core.ContextOverflowException;
 import dev.llamaj.core.Model;
 import dev.llamaj.core.StopReason;
+import dev.llamaj.testdata.SharedData;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

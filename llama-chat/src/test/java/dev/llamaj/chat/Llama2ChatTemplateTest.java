@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llamaj.core.Model;
+import dev.llamaj.testdata.SharedData;
 import dev.llamaj.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.llamaj.testdata.SharedData;
 import dev.llamaj.tokenizer.Tokenizer;
 import dev.llamaj.tokenizer.Vocabulary;
 import java.nio.file.Files;

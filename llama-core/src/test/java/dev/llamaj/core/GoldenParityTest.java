@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llamaj.core.kernels.KernelProvider;
 import dev.llamaj.core.kernels.KernelProviders;
 import dev.llamaj.core.kernels.KvCacheType;
+import dev.llamaj.testdata.SharedData;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llamaj.core.kernels.KernelProvider;
 import dev.llamaj.core.kernels.KernelProviders;
+import dev.llamaj.testdata.SharedData;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -8,6 +8,7 @@ import dev.llamaj.core.gguf.GgufTensorInfo;
 import dev.llamaj.core.gguf.GgufValue;
 import dev.llamaj.core.gguf.GgufWriter;
 import dev.llamaj.core.tensor.Tensor;
+import dev.llamaj.testdata.SharedData;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;

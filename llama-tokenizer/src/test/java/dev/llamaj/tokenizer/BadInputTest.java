@@ -2,6 +2,7 @@ package dev.llamaj.tokenizer;
 
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.llamaj.testdata.SharedData;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

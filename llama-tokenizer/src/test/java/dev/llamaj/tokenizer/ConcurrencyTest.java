@@ -2,6 +2,7 @@ package dev.llamaj.tokenizer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.llamaj.testdata.SharedData;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;

@@ -3,6 +3,7 @@ package dev.llamaj.tokenizer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.llamaj.testdata.SharedData;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

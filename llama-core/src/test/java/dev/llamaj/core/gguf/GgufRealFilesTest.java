@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.llamaj.core.ModelFormatException;
-import dev.llamaj.core.SharedData;
 import dev.llamaj.core.gguf.GgufValue.IntegerValue;
 import dev.llamaj.core.tensor.GgmlType;
 import dev.llamaj.core.tensor.Tensor;
+import dev.llamaj.testdata.SharedData;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;

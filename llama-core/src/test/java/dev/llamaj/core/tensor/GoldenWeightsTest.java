@@ -5,7 +5,7 @@ import dev.llamaj.core.gguf.GgufFile;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.llamaj.core.SharedData;
+import dev.llamaj.testdata.SharedData;
 import java.io.IOException;
 import java.util.Map;
 import java.util.TreeMap;

@@ -1,4 +1,4 @@
-package dev.llamaj.chat;
+package dev.llamaj.testdata;
 
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
