@@ -51,7 +51,9 @@ final class Attention {
         float scale = (float) (1.0 / Math.sqrt(headDim));
         boolean f16 = cache.type() == KvCacheType.F16;
         int need = startPos + n;
-        pool.run(n * heads, 1, (worker, from, to) -> {
+        // per query row and head: a dot product and an accumulation per cached position, and an exp
+        long work = (long) n * heads * need * (2L * headDim + VectorKernels.TRANSCENDENTAL_WORK);
+        pool.run(n * heads, 1, work, (worker, from, to) -> {
             if (scores[worker].length < need) {
                 scores[worker] = new float[Math.max(need, 64)];
             }

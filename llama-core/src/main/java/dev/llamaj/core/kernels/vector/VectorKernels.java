@@ -23,6 +23,19 @@ public final class VectorKernels implements Kernels {
     private static final int ELEMENTWISE_GRAIN = 1 << 14;
     /** Batches from this size on go through the float GEMM kernel, which decodes each weight row once per batch. */
     private static final int GEMM_MIN_TOKENS = 4;
+    /**
+     * Estimated work of one element of a cheap element-wise operation, in the pool's unit (a
+     * multiply-add of a matrix product, about 1/15 ns in a quantized matrix × vector).
+     */
+    static final long ELEMENT_WORK = 4;
+    /** Estimated work of one {@code exp}, {@code sin} or {@code cos} in scalar code. */
+    static final long TRANSCENDENTAL_WORK = 64;
+    /**
+     * System property: operations estimated below this much work run on the calling thread alone
+     * (default {@link WorkerPool#DEFAULT_PARALLEL_WORK}; 0 splits every operation). A tuning knob
+     * and a way for tests to exercise the split paths on small inputs, not a public option.
+     */
+    static final String PARALLEL_WORK_PROPERTY = "llamaj.vector.parallelWork";
 
     private final WorkerPool pool;
     private final RoundedRows rounded = new RoundedRows();
@@ -32,9 +45,26 @@ public final class VectorKernels implements Kernels {
     private float[] decoded = new float[0];
 
     public VectorKernels(int threads) {
-        this.pool = new WorkerPool(threads);
+        this.pool = new WorkerPool(threads, parallelWork());
         this.attention = new Attention(pool);
         this.rowScratch = new float[pool.threads()][0];
+    }
+
+    private static long parallelWork() {
+        String value = System.getProperty(PARALLEL_WORK_PROPERTY);
+        if (value == null) {
+            return WorkerPool.DEFAULT_PARALLEL_WORK;
+        }
+        try {
+            long work = Long.parseLong(value.trim());
+            if (work >= 0) {
+                return work;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException("system property " + PARALLEL_WORK_PROPERTY + " must be a non-negative integer, got \""
+                + value + "\"");
     }
 
     @Override
@@ -125,7 +155,7 @@ public final class VectorKernels implements Kernels {
         RowDot dot = dotFor(t.type());
         rounded.prepare(dot.rounding(), n, cols);
         if (dot.rounding() != Rounding.NONE) {
-            pool.run(n, 1, (wk, from, to) -> {
+            pool.run(n, 1, (long) n * cols * ELEMENT_WORK, (wk, from, to) -> {
                 for (int r = from; r < to; r++) {
                     rounded.round(a.data, r);
                 }
@@ -139,7 +169,7 @@ public final class VectorKernels implements Kernels {
             prefill(t, dot.rounding(), a, n, od);
             return;
         }
-        pool.run(rows, 4, (wk, from, to) -> {
+        pool.run(rows, 4, (long) rows * cols * n, (wk, from, to) -> {
             for (int r0 = from; r0 < to; r0 += ROW_TILE) {
                 int r1 = Math.min(to, r0 + ROW_TILE);
                 for (int tok = 0; tok < n; tok++) {
@@ -162,7 +192,7 @@ public final class VectorKernels implements Kernels {
         float[] x = decodedActivations(rounding, a, n, cols);
         GgmlType type = t.type();
         MemorySegment seg = t.data();
-        pool.run((rows + 3) / 4, 1, (wk, from, to) -> {
+        pool.run((rows + 3) / 4, 1, (long) rows * cols * n, (wk, from, to) -> {
             float[] w = rowScratch(wk, 4 * cols);
             for (int b = from; b < to; b++) {
                 int r0 = 4 * b;
@@ -188,7 +218,7 @@ public final class VectorKernels implements Kernels {
         }
         int block = rounding == Rounding.Q8_K ? 256 : 32;
         float[] out = decoded;
-        pool.run(n, 1, (wk, from, to) -> {
+        pool.run(n, 1, (long) n * cols * ELEMENT_WORK, (wk, from, to) -> {
             for (int i = from * cols; i < to * cols; i++) {
                 out[i] = rounded.quants[i] * rounded.scales[i / block];
             }
@@ -214,7 +244,7 @@ public final class VectorKernels implements Kernels {
         }
         checkRows(n, o, a);
         MemorySegment ws = t.data();
-        pool.run(n, Math.max(1, ELEMENTWISE_GRAIN / cols), (wk, from, to) -> {
+        pool.run(n, Math.max(1, ELEMENTWISE_GRAIN / cols), (long) n * cols * ELEMENT_WORK, (wk, from, to) -> {
             for (int r = from; r < to; r++) {
                 Elementwise.rmsNorm(o.data, a.data, r * cols, cols, ws, eps);
             }
@@ -229,7 +259,8 @@ public final class VectorKernels implements Kernels {
                     + ") does not fit rows of " + a.cols());
         }
         checkRows(n, a);
-        pool.run(n, 1, (wk, from, to) -> {
+        long work = (long) n * (heads * headDim * ELEMENT_WORK + ropeDim * TRANSCENDENTAL_WORK);
+        pool.run(n, 1, work, (wk, from, to) -> {
             float[] cos = new float[ropeDim / 2];
             float[] sin = new float[ropeDim / 2];
             for (int r = from; r < to; r++) {
@@ -251,7 +282,7 @@ public final class VectorKernels implements Kernels {
         VectorActivations u = VectorActivations.of(up);
         sameShape(g, u, n);
         int cols = g.cols();
-        pool.run(n, Math.max(1, ELEMENTWISE_GRAIN / cols), (wk, from, to) ->
+        pool.run(n, Math.max(1, ELEMENTWISE_GRAIN / cols), (long) n * cols * TRANSCENDENTAL_WORK, (wk, from, to) ->
                 Elementwise.swiglu(g.data, u.data, from * cols, to * cols));
     }
 
@@ -261,7 +292,7 @@ public final class VectorKernels implements Kernels {
         VectorActivations b = VectorActivations.of(y);
         sameShape(a, b, n);
         int cols = a.cols();
-        pool.run(n, Math.max(1, ELEMENTWISE_GRAIN / cols), (wk, from, to) ->
+        pool.run(n, Math.max(1, ELEMENTWISE_GRAIN / cols), (long) n * cols * ELEMENT_WORK, (wk, from, to) ->
                 Elementwise.add(a.data, b.data, from * cols, to * cols));
     }
 

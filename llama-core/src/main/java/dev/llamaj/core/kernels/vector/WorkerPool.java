@@ -18,6 +18,15 @@ final class WorkerPool implements AutoCloseable {
     }
 
     private static final int SPINS = 1 << 15;
+    /**
+     * Default {@link #parallelWork}: about 15 µs of a quantized matrix × vector. Handing an
+     * operation to a spinning worker costs a few microseconds (cache lines moving between cores),
+     * one that has parked costs tens, so smaller operations run faster on the caller alone: a token
+     * of a model with 64-wide layers ran 4× slower on 2 threads than on 1 before this threshold.
+     */
+    static final long DEFAULT_PARALLEL_WORK = 1L << 18;
+
+    private final long parallelWork;
 
     private final Thread[] workers;
     private final AtomicIntegerArray parked;
@@ -31,7 +40,21 @@ final class WorkerPool implements AutoCloseable {
     private int count;
     private int grain;
 
+    /** A pool that splits every operation large enough to have {@link #DEFAULT_PARALLEL_WORK} of work. */
     WorkerPool(int threads) {
+        this(threads, DEFAULT_PARALLEL_WORK);
+    }
+
+    /**
+     * @param threads      threads in all, the caller included
+     * @param parallelWork the estimated work (see {@link #run}) below which an operation runs on the
+     *                     caller alone; 0 splits every operation (tests use it to exercise the split paths)
+     */
+    WorkerPool(int threads, long parallelWork) {
+        if (threads < 1 || parallelWork < 0) {
+            throw new IllegalArgumentException("threads " + threads + " and parallelWork " + parallelWork + " must be positive");
+        }
+        this.parallelWork = parallelWork;
         workers = new Thread[threads - 1];
         parked = new AtomicIntegerArray(Math.max(1, workers.length));
         for (int i = 0; i < workers.length; i++) {
@@ -46,13 +69,18 @@ final class WorkerPool implements AutoCloseable {
         return workers.length + 1;
     }
 
-    /** Runs {@code task} over {@code [0, count)} in chunks of at least {@code minGrain} items, returning when all are done. */
-    void run(int count, int minGrain, Task task) {
+    /**
+     * Runs {@code task} over {@code [0, count)} in chunks of at least {@code minGrain} items,
+     * returning when all are done; on the caller alone when {@code work}, the operation's estimated
+     * cost in multiply-adds (element-wise operations count a few per element), is below the
+     * pool's threshold.
+     */
+    void run(int count, int minGrain, long work, Task task) {
         if (closed) {
             throw new IllegalStateException("vector kernels are closed");
         }
         int threads = threads();
-        if (threads == 1 || count <= minGrain) {
+        if (threads == 1 || count <= minGrain || work < parallelWork) {
             task.run(0, 0, count);
             return;
         }

@@ -2,6 +2,7 @@ package dev.llamaj.core.kernels.vector;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -11,7 +12,11 @@ import dev.llamaj.core.kernels.KernelProvider;
 import dev.llamaj.core.kernels.Kernels;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.ServiceLoader;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.jupiter.api.Test;
@@ -38,7 +43,7 @@ class VectorKernelProviderTest {
         for (int round = 0; round < 200; round++) {
             int count = 1 + round * 7;
             AtomicIntegerArray seen = new AtomicIntegerArray(count);
-            pool.run(count, 1, (w, from, to) -> {
+            pool.run(count, 1, Long.MAX_VALUE, (w, from, to) -> {
                 for (int i = from; i < to; i++) {
                     seen.incrementAndGet(i);
                 }
@@ -48,7 +53,7 @@ class VectorKernelProviderTest {
             }
         }
         pool.close();
-        assertThrows(IllegalStateException.class, () -> pool.run(10, 1, (w, from, to) -> { }));
+        assertThrows(IllegalStateException.class, () -> pool.run(10, 1, Long.MAX_VALUE, (w, from, to) -> { }));
         for (Thread t : Thread.getAllStackTraces().keySet()) {
             if (t.getName().startsWith("llamaj-vector-")) {
                 t.join(10_000); // not a timing assertion: only waits for the workers to notice close()
@@ -57,16 +62,52 @@ class VectorKernelProviderTest {
     }
 
     @Test
+    void operationsBelowTheWorkThresholdRunOnTheCallerAlone() {
+        try (WorkerPool pool = new WorkerPool(2, 1000)) {
+            Thread caller = Thread.currentThread();
+            for (long work : new long[] {0, 999}) {
+                List<String> shares = new ArrayList<>();
+                pool.run(64, 1, work, (w, from, to) -> {
+                    assertSame(caller, Thread.currentThread());
+                    shares.add(w + ":" + from + "-" + to);
+                });
+                assertEquals(List.of("0:0-64"), shares, "work " + work);
+            }
+            // at the threshold it is split: with 64 items and a grain of 8, no share covers them all
+            Set<String> shares = ConcurrentHashMap.newKeySet();
+            pool.run(64, 1, 1000, (w, from, to) -> shares.add(from + "-" + to));
+            assertTrue(shares.size() > 1, shares.toString());
+        }
+        assertThrows(IllegalArgumentException.class, () -> new WorkerPool(2, -1));
+    }
+
+    @Test
+    void aMalformedWorkThresholdPropertyIsNamedInTheError() {
+        String before = System.getProperty(VectorKernels.PARALLEL_WORK_PROPERTY);
+        try {
+            System.setProperty(VectorKernels.PARALLEL_WORK_PROPERTY, "lots");
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new VectorKernels(2));
+            assertTrue(e.getMessage().contains(VectorKernels.PARALLEL_WORK_PROPERTY) && e.getMessage().contains("lots"), e.getMessage());
+        } finally {
+            if (before == null) {
+                System.clearProperty(VectorKernels.PARALLEL_WORK_PROPERTY);
+            } else {
+                System.setProperty(VectorKernels.PARALLEL_WORK_PROPERTY, before);
+            }
+        }
+    }
+
+    @Test
     void aFailingShareIsRethrownToTheCaller() {
         try (WorkerPool pool = new WorkerPool(2)) {
-            IllegalStateException e = assertThrows(IllegalStateException.class, () -> pool.run(1000, 1, (w, from, to) -> {
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> pool.run(1000, 1, Long.MAX_VALUE, (w, from, to) -> {
                 if (from <= 500 && 500 < to) {
                     throw new IllegalStateException("boom at " + from);
                 }
             }));
             assertTrue(e.getMessage().startsWith("boom"));
             int[] total = new int[1];
-            pool.run(1, 1, (w, from, to) -> total[0] += to - from); // still usable
+            pool.run(1, 1, Long.MAX_VALUE, (w, from, to) -> total[0] += to - from); // still usable
             assertEquals(1, total[0]);
         }
     }
