@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.llamaj.core.Model;
 import dev.llamaj.core.Session;
 import dev.llamaj.core.sampling.Sampler;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.util.Arrays;
 import java.util.Set;
 
@@ -11,14 +13,17 @@ import java.util.Set;
  * {@code llama bench}: prefill and decode speed the way llama.cpp's llama-bench (and the native
  * reference harness in ../shared/tools/ref) measure them, so the two can be run side by side:
  * prefill = P tokens in one batch from an empty cache; decode = D single-token steps from BOS at
- * position 0, each followed by a greedy argmax; medians over R runs after at least one second
- * (and one run) of warm-up.
+ * position 0, each followed by a greedy argmax; medians over R runs after a warm-up that lasts
+ * until the JIT has finished no compilation for a second (at least one run, at most ten seconds):
+ * a model with 256-wide layers runs a prefill in milliseconds, and a fixed second of them left the
+ * vector kernels partly in the Vector API's slow non-compiled fallback, measuring 5× too slow.
  */
 final class BenchCommand implements Main.Command {
     private static final Set<String> VALUED = Set.of("--model", "--prefill", "--decode", "--threads", "--kernels",
             "--reps", "--ctx", "--kv-cache", "--seed");
     private static final Set<String> FLAGS = Set.of("--json");
     private static final long WARMUP_NANOS = 1_000_000_000L;
+    private static final long WARMUP_LIMIT_NANOS = 10_000_000_000L;
 
     @Override
     public String summary() {
@@ -100,11 +105,22 @@ final class BenchCommand implements Main.Command {
     }
 
     private static double median(int reps, Run run) {
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        boolean watchJit = jit != null && jit.isCompilationTimeMonitoringSupported();
         long start = System.nanoTime();
-        int warm = 0;
-        while (warm == 0 || System.nanoTime() - start < WARMUP_NANOS) {
+        long compiled = watchJit ? jit.getTotalCompilationTime() : 0;
+        long quietSince = start;
+        while (true) {
             run.tokensPerSecond();
-            warm++;
+            long now = System.nanoTime();
+            long nowCompiled = watchJit ? jit.getTotalCompilationTime() : compiled;
+            if (nowCompiled != compiled) {
+                compiled = nowCompiled;
+                quietSince = now;
+            }
+            if (now - start >= WARMUP_LIMIT_NANOS || now - quietSince >= WARMUP_NANOS) {
+                break;
+            }
         }
         double[] r = new double[reps];
         for (int i = 0; i < reps; i++) {
