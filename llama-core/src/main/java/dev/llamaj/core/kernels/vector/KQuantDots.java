@@ -88,9 +88,17 @@ final class KQuantDots {
                 float dmin = Float.float16ToFloat((short) (h0 >>> 16));
                 long lo8 = (h0 >>> 32) | (h1 << 32);
                 int hi4 = (int) (h1 >>> 32);
+                int mins4 = (int) (lo8 >>> 32);
                 if (b < fast) {
+                    // the eight 6-bit scales, four at a time in packed ints (SWAR), picked per pass with
+                    // shifts: no branch per sub-block on which half of the 12 bytes holds its bits
+                    int l4 = (int) lo8;
+                    int s0 = l4 & 0x3F3F3F3F;
+                    int s1 = (hi4 & 0x0F0F0F0F) | (((l4 >>> 6) & 0x03030303) << 4);
                     FloatVector s = FloatVector.zero(F);
                     for (int j = 0; j < 4; j++) {
+                        int packed = j < 2 ? s0 : s1;
+                        int at = 16 * (j & 1);
                         IntVector v = ByteVector.fromMemorySegment(BI, w, bo + 16 + 32 * j, LE).rearrange(SPREAD32).reinterpretAsInts();
                         int e = xq + 64 * j;
                         // pass 0 is peeled so the sums start from a product, not an add to a zero vector
@@ -105,8 +113,8 @@ final class KQuantDots {
                             hi = qh.fma(FloatVector.fromArray(F, xr, e + 32 + t * L), hi);
                         }
                         // one scale multiply per sub-block, after its products are summed
-                        s = lo.fma(FloatVector.broadcast(F, scale(lo8, hi4, 2 * j)), s);
-                        s = hi.fma(FloatVector.broadcast(F, scale(lo8, hi4, 2 * j + 1)), s);
+                        s = lo.fma(FloatVector.broadcast(F, (float) ((packed >>> at) & 0xFF)), s);
+                        s = hi.fma(FloatVector.broadcast(F, (float) ((packed >>> (at + 8)) & 0xFF)), s);
                     }
                     acc = s.fma(FloatVector.broadcast(F, dw * dx), acc);
                 } else {
@@ -114,9 +122,8 @@ final class KQuantDots {
                 }
                 // the eight 6-bit minimums unpacked four at a time in packed ints (SWAR), against sums of
                 // 32 activations precomputed per row: the per-minimum unpacking cost a third of the kernel
-                int lo = (int) (lo8 >>> 32);
-                int m0 = lo & 0x3F3F3F3F;
-                int m1 = ((hi4 >>> 4) & 0x0F0F0F0F) | (((lo >>> 6) & 0x03030303) << 4);
+                int m0 = mins4 & 0x3F3F3F3F;
+                int m1 = ((hi4 >>> 4) & 0x0F0F0F0F) | (((mins4 >>> 6) & 0x03030303) << 4);
                 int[] ps = x.pairSums;
                 int p = 8 * (row * nb + b);
                 int m = (m0 & 0xFF) * ps[p] + ((m0 >>> 8) & 0xFF) * ps[p + 1] + ((m0 >>> 16) & 0xFF) * ps[p + 2] + (m0 >>> 24) * ps[p + 3]
@@ -263,9 +270,9 @@ final class KQuantDots {
                 }
                 acc = s.fma(FloatVector.broadcast(F, dw * dx), acc);
                 // the minimums as in Q4_K: four 6-bit values at a time in packed ints, against sums per 32
-                int lo = (int) (lo8 >>> 32);
-                int m0 = lo & 0x3F3F3F3F;
-                int m1 = ((hi4 >>> 4) & 0x0F0F0F0F) | (((lo >>> 6) & 0x03030303) << 4);
+                int mins4 = (int) (lo8 >>> 32);
+                int m0 = mins4 & 0x3F3F3F3F;
+                int m1 = ((hi4 >>> 4) & 0x0F0F0F0F) | (((mins4 >>> 6) & 0x03030303) << 4);
                 int p = 8 * (row * nb + b);
                 int m = (m0 & 0xFF) * ps[p] + ((m0 >>> 8) & 0xFF) * ps[p + 1] + ((m0 >>> 16) & 0xFF) * ps[p + 2] + (m0 >>> 24) * ps[p + 3]
                         + (m1 & 0xFF) * ps[p + 4] + ((m1 >>> 8) & 0xFF) * ps[p + 5] + ((m1 >>> 16) & 0xFF) * ps[p + 6] + (m1 >>> 24) * ps[p + 7];
