@@ -246,8 +246,14 @@ final class KQuantDots {
                 float dmin = Float.float16ToFloat((short) (h0 >>> 16));
                 long lo8 = (h0 >>> 32) | (h1 << 32);
                 int hi4 = (int) (h1 >>> 32);
+                // the eight 6-bit scales in packed ints, as in Q4_K
+                int l4 = (int) lo8;
+                int s0 = l4 & 0x3F3F3F3F;
+                int s1 = (hi4 & 0x0F0F0F0F) | (((l4 >>> 6) & 0x03030303) << 4);
                 FloatVector s = FloatVector.zero(F);
                 for (int j = 0; j < 4; j++) {
+                    int packed = j < 2 ? s0 : s1;
+                    int at = 16 * (j & 1);
                     FloatVector lo = FloatVector.zero(F);
                     FloatVector hi = FloatVector.zero(F);
                     // rotating the 32-bit lanes left by 4-2j (3-2j) brings bit 2j (2j+1) of every byte to bit 4
@@ -265,8 +271,8 @@ final class KQuantDots {
                         lo = ((FloatVector) ql.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, xv, e), lo);
                         hi = ((FloatVector) qu.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, xv, e + 32), hi);
                     }
-                    s = lo.fma(FloatVector.broadcast(F, scale(lo8, hi4, 2 * j)), s);
-                    s = hi.fma(FloatVector.broadcast(F, scale(lo8, hi4, 2 * j + 1)), s);
+                    s = lo.fma(FloatVector.broadcast(F, (float) ((packed >>> at) & 0xFF)), s);
+                    s = hi.fma(FloatVector.broadcast(F, (float) ((packed >>> (at + 8)) & 0xFF)), s);
                 }
                 acc = s.fma(FloatVector.broadcast(F, dw * dx), acc);
                 // the minimums as in Q4_K: four 6-bit values at a time in packed ints, against sums per 32
