@@ -19,6 +19,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 
 class VectorKernelProviderTest {
@@ -93,6 +94,30 @@ class VectorKernelProviderTest {
                 System.clearProperty(VectorKernels.PARALLEL_WORK_PROPERTY);
             } else {
                 System.setProperty(VectorKernels.PARALLEL_WORK_PROPERTY, before);
+            }
+        }
+    }
+
+    @Test
+    void aSlowWorkerDelaysOnlyItsOwnChunkAndNeverRunsAnotherOperationsItems() {
+        try (WorkerPool pool = new WorkerPool(3, 0)) {
+            Thread caller = Thread.currentThread();
+            for (int round = 0; round < 50; round++) {
+                int count = 64 + round;
+                AtomicIntegerArray seen = new AtomicIntegerArray(count);
+                int r = round;
+                pool.run(count, 1, 1, (w, from, to) -> {
+                    if (Thread.currentThread() != caller && r % 5 == 0) {
+                        LockSupport.parkNanos(2_000_000); // a worker descheduled mid-chunk
+                    }
+                    for (int i = from; i < to; i++) {
+                        seen.incrementAndGet(i);
+                    }
+                });
+                // every item exactly once, and done by the time run returns: no late worker writes after it
+                for (int i = 0; i < count; i++) {
+                    assertEquals(1, seen.get(i), "item " + i + " of " + count + " in round " + round);
+                }
             }
         }
     }
