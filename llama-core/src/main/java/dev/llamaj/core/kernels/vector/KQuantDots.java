@@ -36,12 +36,28 @@ final class KQuantDots {
         return w.get(ValueLayout.JAVA_BYTE, at) & 0xFF;
     }
 
+    /*
+     * A Q4_K/Q5_K super-block's 12 scale bytes hold eight 6-bit scales and eight 6-bit minimums,
+     * unpacked here four at a time into the bytes of an int (SWAR), not one by one: the per-value
+     * unpacking cost a third of the kernel. Bytes 0-3 (scales) and 4-7 (minimums) hold values 0-3
+     * in their low 6 bits and the top 2 bits of values 4-7; bytes 8-11 hold the low 4 bits of
+     * values 4-7, scales in the low nibbles and minimums in the high ones.
+     */
+
+    /** Values 0-3 of a 6-bit table, one per byte: the low 6 bits of {@code low4}'s bytes. */
+    private static int first4(int low4) {
+        return low4 & 0x3F3F3F3F;
+    }
+
+    /** Values 4-7: the low nibbles of {@code nibbles}' bytes, the top 2 bits of {@code low4}'s bytes above them. */
+    private static int last4(int low4, int nibbles) {
+        return (nibbles & 0x0F0F0F0F) | (((low4 >>> 6) & 0x03030303) << 4);
+    }
+
     /** Scale of sub-block s of a Q4_K/Q5_K super-block whose scale bytes 0–7 are {@code lo8} and 8–11 {@code hi4}. */
     private static int scale(long lo8, int hi4, int s) {
-        if (s < 4) {
-            return (int) (lo8 >>> (8 * s)) & 63;
-        }
-        return ((hi4 >>> (8 * (s - 4))) & 0xF) | ((int) (lo8 >>> (8 * (s - 4) + 6)) & 3) << 4;
+        int packed = s < 4 ? first4((int) lo8) : last4((int) lo8, hi4);
+        return (packed >>> (8 * (s & 3))) & 0xFF;
     }
 
     private static ByteVector shifted(ByteVector v, VectorOperators.Binary shift, int bits) {
@@ -90,11 +106,11 @@ final class KQuantDots {
                 int hi4 = (int) (h1 >>> 32);
                 int mins4 = (int) (lo8 >>> 32);
                 if (b < fast) {
-                    // the eight 6-bit scales, four at a time in packed ints (SWAR), picked per pass with
-                    // shifts: no branch per sub-block on which half of the 12 bytes holds its bits
-                    int l4 = (int) lo8;
-                    int s0 = l4 & 0x3F3F3F3F;
-                    int s1 = (hi4 & 0x0F0F0F0F) | (((l4 >>> 6) & 0x03030303) << 4);
+                    // the scales packed four to an int, picked per pass with shifts and broadcast as floats:
+                    // a branch per sub-block on which half of the 12 bytes holds its bits, and an int broadcast
+                    // (FloatVector.broadcast(long) checks exactness), cost 7%
+                    int s0 = first4((int) lo8);
+                    int s1 = last4((int) lo8, hi4);
                     FloatVector s = FloatVector.zero(F);
                     for (int j = 0; j < 4; j++) {
                         int packed = j < 2 ? s0 : s1;
@@ -120,10 +136,10 @@ final class KQuantDots {
                 } else {
                     tail += dw * dx * q4kScalar(w, bo, lo8, hi4, x.quants, row * x.cols + 256 * b);
                 }
-                // the eight 6-bit minimums unpacked four at a time in packed ints (SWAR), against sums of
-                // 32 activations precomputed per row: the per-minimum unpacking cost a third of the kernel
-                int m0 = mins4 & 0x3F3F3F3F;
-                int m1 = ((hi4 >>> 4) & 0x0F0F0F0F) | (((mins4 >>> 6) & 0x03030303) << 4);
+                // the minimums against sums of 32 activations precomputed per row, written out: C2 would not
+                // inline a 106-byte helper here ("callee is too large"): about 2% in JMH, within noise
+                int m0 = first4(mins4);
+                int m1 = last4(mins4, hi4 >>> 4);
                 int[] ps = x.pairSums;
                 int p = 8 * (row * nb + b);
                 int m = (m0 & 0xFF) * ps[p] + ((m0 >>> 8) & 0xFF) * ps[p + 1] + ((m0 >>> 16) & 0xFF) * ps[p + 2] + (m0 >>> 24) * ps[p + 3]
@@ -246,10 +262,8 @@ final class KQuantDots {
                 float dmin = Float.float16ToFloat((short) (h0 >>> 16));
                 long lo8 = (h0 >>> 32) | (h1 << 32);
                 int hi4 = (int) (h1 >>> 32);
-                // the eight 6-bit scales in packed ints, as in Q4_K
-                int l4 = (int) lo8;
-                int s0 = l4 & 0x3F3F3F3F;
-                int s1 = (hi4 & 0x0F0F0F0F) | (((l4 >>> 6) & 0x03030303) << 4);
+                int s0 = first4((int) lo8);
+                int s1 = last4((int) lo8, hi4);
                 FloatVector s = FloatVector.zero(F);
                 for (int j = 0; j < 4; j++) {
                     int packed = j < 2 ? s0 : s1;
@@ -275,10 +289,10 @@ final class KQuantDots {
                     s = hi.fma(FloatVector.broadcast(F, (float) ((packed >>> (at + 8)) & 0xFF)), s);
                 }
                 acc = s.fma(FloatVector.broadcast(F, dw * dx), acc);
-                // the minimums as in Q4_K: four 6-bit values at a time in packed ints, against sums per 32
+                // the minimums as in Q4_K, against sums per 32
                 int mins4 = (int) (lo8 >>> 32);
-                int m0 = mins4 & 0x3F3F3F3F;
-                int m1 = ((hi4 >>> 4) & 0x0F0F0F0F) | (((mins4 >>> 6) & 0x03030303) << 4);
+                int m0 = first4(mins4);
+                int m1 = last4(mins4, hi4 >>> 4);
                 int p = 8 * (row * nb + b);
                 int m = (m0 & 0xFF) * ps[p] + ((m0 >>> 8) & 0xFF) * ps[p + 1] + ((m0 >>> 16) & 0xFF) * ps[p + 2] + (m0 >>> 24) * ps[p + 3]
                         + (m1 & 0xFF) * ps[p + 4] + ((m1 >>> 8) & 0xFF) * ps[p + 5] + ((m1 >>> 16) & 0xFF) * ps[p + 6] + (m1 >>> 24) * ps[p + 7];
