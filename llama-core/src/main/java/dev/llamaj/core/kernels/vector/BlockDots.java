@@ -141,21 +141,10 @@ final class BlockDots {
     /** Repeats a Q4_0 block's 16 quant bytes (bytes 2-17 of the block) in every 16 bytes of the register. */
     private static final jdk.incubator.vector.VectorShuffle<Byte> SPREAD =
             jdk.incubator.vector.VectorShuffle.fromOp(BI, k -> 2 + (k % 16));
-    private static final IntVector[] SHIFT_LO = new IntVector[16 / L];
-    private static final IntVector[] SHIFT_HI = new IntVector[16 / L];
-
-    static {
-        for (int t = 0; t < 16 / L; t++) {
-            int[] lo = new int[L];
-            int[] hi = new int[L];
-            for (int j = 0; j < L; j++) {
-                lo[j] = 8 * (j / 4 + t * L / 4);
-                hi[j] = lo[j] + 4;
-            }
-            SHIFT_LO[t] = IntVector.fromArray(I, lo, 0);
-            SHIFT_HI[t] = IntVector.fromArray(I, hi, 0);
-        }
-    }
+    /** Per pass, the shift that brings lane j's low nibble down: byte {@code j/4 + t·L/4} of the spread block. */
+    private static final IntVector[] SHIFT_LO = Simd.perPass(16 / L, (t, j) -> 8 * (j / 4 + t * L / 4));
+    /** {@link #SHIFT_LO} + 4: the high nibbles. */
+    private static final IntVector[] SHIFT_HI = Simd.perPass(16 / L, (t, j) -> 8 * (j / 4 + t * L / 4) + 4);
 
     /** Element of a 32-block that lane {@code j} of pass {@code t} holds, low ({@code nib} 0) or high nibbles. */
     static int nibbleElement(int t, int nib, int j) {
@@ -278,19 +267,6 @@ final class BlockDots {
     }
 
     /** Per lane, the right rotation of qh that brings the fifth bit of the lane's element to bit 4. */
-    private static final IntVector[] ROT_LO = new IntVector[16 / L];
-    private static final IntVector[] ROT_HI = new IntVector[16 / L];
-
-    static {
-        for (int t = 0; t < 16 / L; t++) {
-            int[] lo = new int[L];
-            int[] hi = new int[L];
-            for (int j = 0; j < L; j++) {
-                lo[j] = (nibbleElement(t, 0, j) - 4) & 31;
-                hi[j] = (nibbleElement(t, 1, j) - 4) & 31;
-            }
-            ROT_LO[t] = IntVector.fromArray(I, lo, 0);
-            ROT_HI[t] = IntVector.fromArray(I, hi, 0);
-        }
-    }
+    private static final IntVector[] ROT_LO = Simd.perPass(16 / L, (t, j) -> (nibbleElement(t, 0, j) - 4) & 31);
+    private static final IntVector[] ROT_HI = Simd.perPass(16 / L, (t, j) -> (nibbleElement(t, 1, j) - 4) & 31);
 }

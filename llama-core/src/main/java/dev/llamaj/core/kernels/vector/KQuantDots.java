@@ -171,20 +171,9 @@ final class KQuantDots {
     /** Repeats 32 quant bytes across the register (a no-op with 256-bit registers). */
     private static final VectorShuffle<Byte> SPREAD32 = VectorShuffle.fromOp(BI, k -> k % 32);
     /** Per pass, the shift that brings lane k's low nibble down: byte {@code k/8 + t·L/8} of int {@code k%8}. */
-    private static final IntVector[] SHIFT = new IntVector[32 / L];
+    private static final IntVector[] SHIFT = Simd.perPass(32 / L, (t, k) -> 8 * (k / 8 + t * L / 8));
     /** {@link #SHIFT} + 4: the high nibbles. */
-    private static final IntVector[] SHIFT_HI = new IntVector[32 / L];
-
-    static {
-        for (int t = 0; t < 32 / L; t++) {
-            int[] sh = new int[L];
-            for (int k = 0; k < L; k++) {
-                sh[k] = 8 * (k / 8 + t * L / 8);
-            }
-            SHIFT[t] = IntVector.fromArray(I, sh, 0);
-            SHIFT_HI[t] = SHIFT[t].add(4);
-        }
-    }
+    private static final IntVector[] SHIFT_HI = Simd.perPass(32 / L, (t, k) -> 8 * (k / 8 + t * L / 8) + 4);
 
     /** Which of 32 quant bytes lane {@code k} of pass {@code t} reads in {@link #Q4_K}. */
     static int q4kByte(int t, int k) {

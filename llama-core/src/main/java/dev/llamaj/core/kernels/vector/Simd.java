@@ -3,6 +3,7 @@ package dev.llamaj.core.kernels.vector;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.function.IntBinaryOperator;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -48,6 +49,22 @@ final class Simd {
     static FloatVector bf16(MemorySegment seg, long off) {
         IntVector h = (IntVector) ShortVector.fromMemorySegment(S, seg, off, LE).convertShape(VectorOperators.S2I, I, 0);
         return h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    /**
+     * One int vector per pass {@code t < passes}, lane {@code j} holding {@code lane(t, j)}: the
+     * per-lane shift and rotation tables the dot kernels build once.
+     */
+    static IntVector[] perPass(int passes, IntBinaryOperator lane) {
+        IntVector[] table = new IntVector[passes];
+        for (int t = 0; t < passes; t++) {
+            int[] values = new int[L];
+            for (int j = 0; j < L; j++) {
+                values[j] = lane.applyAsInt(t, j);
+            }
+            table[t] = IntVector.fromArray(I, values, 0);
+        }
+        return table;
     }
 
     static float f16At(MemorySegment seg, long off) {
