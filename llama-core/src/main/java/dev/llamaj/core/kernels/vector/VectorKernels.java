@@ -42,12 +42,16 @@ public final class VectorKernels implements Kernels {
     private final Attention attention;
     /** Per-worker weight rows decoded to floats for the prefill kernel. */
     private final float[][] rowScratch;
-    private float[] decoded = new float[0];
+    /** Per-worker lanes of one result tile of the prefill kernel. */
+    private final float[][] tileScratch;
+    /** The prefill's activations packed column by column ({@link Gemm#pack}). */
+    private float[] packed = new float[0];
 
     public VectorKernels(int threads) {
         this.pool = new WorkerPool(threads, parallelWork());
         this.attention = new Attention(pool);
         this.rowScratch = new float[pool.threads()][0];
+        this.tileScratch = new float[pool.threads()][Gemm.ROWS * Gemm.TOKENS];
     }
 
     private static long parallelWork() {
@@ -153,22 +157,27 @@ public final class VectorKernels implements Kernels {
             throw new IllegalArgumentException(t + ": row length " + cols + " is not a multiple of the block size");
         }
         RowDot dot = dotFor(t.type());
+        boolean batch = n >= GEMM_MIN_TOKENS && cols % L == 0;
         rounded.prepare(dot.rounding(), n, cols);
         if (dot.rounding() != Rounding.NONE) {
             pool.run(n, 1, (long) n * cols * ELEMENT_WORK, (wk, from, to) -> {
                 for (int r = from; r < to; r++) {
-                    rounded.round(a.data, r);
+                    if (batch) {
+                        rounded.roundOnly(a.data, r);
+                    } else {
+                        rounded.round(a.data, r);
+                    }
                 }
             });
+        }
+        if (batch) {
+            prefill(t, dot.rounding(), a, n, o.data);
+            return;
         }
         MemorySegment seg = t.data();
         long rowBytes = t.rowBytes();
         float[] od = o.data;
         float[] raw = a.data;
-        if (n >= GEMM_MIN_TOKENS && cols % L == 0) {
-            prefill(t, dot.rounding(), a, n, od);
-            return;
-        }
         pool.run(rows, 4, (long) rows * cols * n, (wk, from, to) -> {
             for (int r0 = from; r0 < to; r0 += ROW_TILE) {
                 int r1 = Math.min(to, r0 + ROW_TILE);
@@ -183,47 +192,40 @@ public final class VectorKernels implements Kernels {
     }
 
     /**
-     * A batch: weights are decoded to floats 4 rows at a time (once per batch, not per token) and
-     * multiplied with the rounded activations decoded back to floats, in register tiles.
+     * A batch: weights are decoded to floats {@link Gemm#ROWS} rows at a time (once per batch, not
+     * per token) and multiplied with the rounded activations, decoded back to floats and packed
+     * column by column, in register tiles.
      */
     private void prefill(Tensor t, Rounding rounding, VectorActivations a, int n, float[] od) {
         int rows = t.rows();
         int cols = t.rowLength();
-        float[] x = decodedActivations(rounding, a, n, cols);
+        if (packed.length < Gemm.packedSize(n, cols)) {
+            packed = new float[Gemm.packedSize(n, cols)];
+        }
+        float[] xp = packed;
+        int blocks = Gemm.blocks(n);
+        pool.run(blocks, 1, (long) blocks * Gemm.TOKENS * cols * ELEMENT_WORK, (wk, from, to) -> {
+            for (int blk = from; blk < to; blk++) {
+                switch (rounding) {
+                    case NONE -> Gemm.pack(a.data, n, cols, blk, xp);
+                    case F16, BF16 -> Gemm.pack(rounded.floats, n, cols, blk, xp);
+                    default -> Gemm.pack(rounded.quants, rounded.scales, rounding == Rounding.Q8_K ? 256 : 32, n, cols, blk, xp);
+                }
+            }
+        });
         GgmlType type = t.type();
         MemorySegment seg = t.data();
-        pool.run((rows + 3) / 4, 1, (long) rows * cols * n, (wk, from, to) -> {
-            float[] w = rowScratch(wk, 4 * cols);
-            for (int b = from; b < to; b++) {
-                int r0 = 4 * b;
-                int nr = Math.min(4, rows - r0);
+        int panels = (rows + Gemm.ROWS - 1) / Gemm.ROWS;
+        pool.run(panels, 1, (long) rows * cols * n, (wk, from, to) -> {
+            float[] w = rowScratch(wk, Gemm.ROWS * cols);
+            float[] tile = tileScratch[wk];
+            for (int p = from; p < to; p++) {
+                int r0 = Gemm.ROWS * p;
+                int nr = Math.min(Gemm.ROWS, rows - r0);
                 Dequant.rows(type, seg, (long) r0 * cols, nr * cols, w);
-                Gemm.rowBlock(w, nr, x, n, cols, od, rows, r0);
+                Gemm.panel(w, nr, cols, xp, n, od, rows, r0, tile);
             }
         });
-    }
-
-    private float[] decodedActivations(Rounding rounding, VectorActivations a, int n, int cols) {
-        switch (rounding) {
-            case NONE:
-                return a.data;
-            case F16:
-            case BF16:
-                return rounded.floats;
-            default:
-                break;
-        }
-        if (decoded.length < n * cols) {
-            decoded = new float[n * cols];
-        }
-        int block = rounding == Rounding.Q8_K ? 256 : 32;
-        float[] out = decoded;
-        pool.run(n, 1, (long) n * cols * ELEMENT_WORK, (wk, from, to) -> {
-            for (int i = from * cols; i < to * cols; i++) {
-                out[i] = rounded.quants[i] * rounded.scales[i / block];
-            }
-        });
-        return out;
     }
 
     private float[] rowScratch(int worker, int size) {
