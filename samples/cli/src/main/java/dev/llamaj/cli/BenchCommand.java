@@ -21,7 +21,7 @@ import java.util.Set;
 final class BenchCommand implements Main.Command {
     private static final Set<String> VALUED = Set.of("--model", "--prefill", "--decode", "--threads", "--kernels",
             "--reps", "--ctx", "--kv-cache", "--seed");
-    private static final Set<String> FLAGS = Set.of("--json");
+    private static final Set<String> FLAGS = Set.of("--json", "--no-mmap");
     private static final long WARMUP_NANOS = 1_000_000_000L;
     private static final long WARMUP_LIMIT_NANOS = 10_000_000_000L;
 
@@ -35,8 +35,10 @@ final class BenchCommand implements Main.Command {
         if (argv.length > 0 && (argv[0].equals("--help") || argv[0].equals("-h"))) {
             System.out.println("""
                     usage: llama bench --model FILE [--prefill 128] [--decode 64] [--threads N] [--kernels NAME]
-                             [--reps 5] [--kv-cache f16|f32] [--seed 1234] [--json]
-                      prints {"prefill_tok_s":X,"decode_tok_s":Y,"kernels":"...","threads":N} with --json""");
+                             [--reps 5] [--kv-cache f16|f32] [--seed 1234] [--no-mmap] [--json]
+                      prints {"prefill_tok_s":X,"decode_tok_s":Y,"kernels":"...","threads":N} with --json
+                      --no-mmap reads the weights into memory of their own at load, as llama.cpp does
+                      for the formats it repacks (Q4_0, Q4_K, ...) and for all with its --no-mmap.""");
             return 0;
         }
         Args a = Args.parse(argv, VALUED, FLAGS);
@@ -74,12 +76,13 @@ final class BenchCommand implements Main.Command {
                 o.put("prefill_tokens", prefill);
                 o.put("decode_tokens", decode);
                 o.put("reps", reps);
+                o.put("mmap", model.gguf().mapped());
                 o.put("model", model.path().toString());
                 System.out.println(GenerateCommand.Json.MAPPER.writeValueAsString(o));
             } else {
-                System.out.printf("%s: kernels %s, %d threads: prefill %d tok: %.2f tok/s, decode %d tok: %.2f tok/s (median of %d)%n",
-                        model.path().getFileName(), model.kernels(), model.threads(), prefill, prefillTps, decode,
-                        decodeTps, reps);
+                System.out.printf("%s: kernels %s, %d threads%s: prefill %d tok: %.2f tok/s, decode %d tok: %.2f tok/s (median of %d)%n",
+                        model.path().getFileName(), model.kernels(), model.threads(), model.gguf().mapped() ? "" : ", no mmap",
+                        prefill, prefillTps, decode, decodeTps, reps);
             }
         }
         return 0;

@@ -33,7 +33,7 @@ final class ChatCommand implements Main.Command {
     private static final Set<String> VALUED = Set.of("--model", "--tokenizer", "--system", "-n", "--temperature",
             "--top-k", "--top-p", "--min-p", "--repeat-penalty", "--seed", "--kernels", "--threads", "--ctx",
             "--kv-cache", "--dialog");
-    private static final Set<String> FLAGS = Set.of("--print-prompt-ids", "--allow-control-tags", "--stats");
+    private static final Set<String> FLAGS = Set.of("--print-prompt-ids", "--allow-control-tags", "--stats", "--no-mmap");
 
     @Override
     public String summary() {
@@ -46,7 +46,7 @@ final class ChatCommand implements Main.Command {
             System.out.println("""
                     usage: llama chat --model FILE [--system S] [-n MAX_TOKENS] [--temperature T] [--top-k K]
                              [--top-p P] [--min-p P] [--repeat-penalty R] [--seed S] [--kernels NAME]
-                             [--threads N] [--ctx N] [--kv-cache f16|f32] [--allow-control-tags] [--stats]
+                             [--threads N] [--ctx N] [--kv-cache f16|f32] [--no-mmap] [--allow-control-tags] [--stats]
                            llama chat (--tokenizer FILE | --model FILE) --dialog F.json --print-prompt-ids
                              (--tokenizer: a tokenizer.model or a .gguf; only the vocabulary is read)
                       One user message per line on stdin; replies stream to stdout. /reset clears the

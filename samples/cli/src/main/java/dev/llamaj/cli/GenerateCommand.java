@@ -20,7 +20,7 @@ final class GenerateCommand implements Main.Command {
     private static final Set<String> VALUED = Set.of("--model", "--prompt", "--tokens", "-n", "--temperature",
             "--top-k", "--top-p", "--min-p", "--repeat-penalty", "--seed", "--threads", "--kernels", "--ctx",
             "--top-logits", "--teacher-force", "--kv-cache");
-    private static final Set<String> FLAGS = Set.of("--json");
+    private static final Set<String> FLAGS = Set.of("--json", "--no-mmap");
 
     @Override
     public String summary() {
@@ -33,7 +33,7 @@ final class GenerateCommand implements Main.Command {
             System.out.println("""
                     usage: llama generate --model FILE (--prompt S | --tokens 1,2,3) [-n N] [--temperature T]
                              [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R] [--seed S] [--threads N]
-                             [--kernels NAME] [--ctx N] [--kv-cache f16|f32] [--top-logits K] [--json]
+                             [--kernels NAME] [--ctx N] [--kv-cache f16|f32] [--no-mmap] [--top-logits K] [--json]
                              [--teacher-force 1,2,3 (with --json)]
                       --temperature 0 is greedy. --json prints one object:
                       {"prompt_ids":[..],"ids":[..],"text":"..","top_logits":[[{"id":I,"logit":L},..],..],

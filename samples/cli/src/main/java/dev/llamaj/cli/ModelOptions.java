@@ -3,7 +3,7 @@ package dev.llamaj.cli;
 import dev.llamaj.core.Model;
 import dev.llamaj.core.kernels.KvCacheType;
 
-/** The model options every model-running command shares: --model, --kernels, --threads, --ctx, --kv-cache. */
+/** The model options every model-running command shares: --model, --kernels, --threads, --ctx, --kv-cache, --no-mmap. */
 final class ModelOptions {
     private ModelOptions() {
     }
@@ -26,6 +26,9 @@ final class ModelOptions {
             } catch (IllegalArgumentException e) {
                 throw new UsageException("--kv-cache expects f16 or f32, got '" + a.required("--kv-cache") + "'");
             }
+        }
+        if (a.flag("--no-mmap")) {
+            b.mmap(false);
         }
         return b.load();
     }

@@ -1,0 +1,45 @@
+package dev.llamaj.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.llamaj.testdata.SharedData;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+/** {@code llama bench --json}: the fields scripts read, mapped and with {@code --no-mmap}. */
+class BenchCommandTest {
+    private static JsonNode bench(String... extra) throws Exception {
+        Path model = SharedData.file("models/stories260K/stories260K.gguf");
+        String[] args = new String[8 + extra.length];
+        System.arraycopy(new String[] {"--model", model.toString(), "--prefill", "8", "--decode", "4", "--json", "--reps"}, 0, args, 0, 8);
+        System.arraycopy(extra, 0, args, 8, extra.length);
+        PrintStream stdout = System.out;
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+            assertThat(new BenchCommand().run(args)).isZero();
+        } finally {
+            System.setOut(stdout);
+        }
+        return new ObjectMapper().readTree(bytes.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void jsonHasTheSpeedsAndSaysWhetherTheWeightsWereMapped() throws Exception {
+        JsonNode mapped = bench("1", "--threads", "1", "--kernels", "vector");
+        JsonNode read = bench("1", "--threads", "1", "--kernels", "vector", "--no-mmap");
+        for (JsonNode j : new JsonNode[] {mapped, read}) {
+            assertThat(j.get("prefill_tok_s").asDouble()).isPositive();
+            assertThat(j.get("decode_tok_s").asDouble()).isPositive();
+            assertThat(j.get("kernels").asText()).isEqualTo("vector");
+            assertThat(j.get("threads").asInt()).isEqualTo(1);
+        }
+        assertThat(mapped.get("mmap").asBoolean()).isTrue();
+        assertThat(read.get("mmap").asBoolean()).isFalse();
+    }
+}
