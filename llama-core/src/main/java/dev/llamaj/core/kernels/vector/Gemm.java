@@ -66,8 +66,12 @@ final class Gemm {
         int base = blk * cols * TOKENS;
         for (int j = 0; j < TOKENS; j++) {
             int src = (t0 + j) * cols;
-            for (int k = 0; k < cols; k++) {
-                xp[base + k * TOKENS + j] = j < valid ? q[src + k] * scales[(src + k) / block] : 0;
+            // cols is a multiple of the block (the weights' block size is): one scale per run of block
+            for (int k0 = 0; k0 < cols; k0 += block) {
+                float d = j < valid ? scales[(src + k0) / block] : 0;
+                for (int k = k0; k < k0 + block; k++) {
+                    xp[base + k * TOKENS + j] = j < valid ? q[src + k] * d : 0;
+                }
             }
         }
     }
