@@ -90,7 +90,7 @@ final class KQuantDots {
             long room = w.byteSize() - off - 16 - 96 - BI.vectorByteSize();
             int fast = room < 0 ? 0 : (int) Math.min(nb, room / 144 + 1);
             FloatVector acc = FloatVector.zero(F);
-            float mins = 0;
+            FloatVector minsV = FloatVector.zero(F8);
             float tail = 0;
             for (int b = 0; b < nb; b++) {
                 long bo = off + 144L * b;
@@ -136,19 +136,21 @@ final class KQuantDots {
                 } else {
                     tail += dw * dx * q4kScalar(w, bo, lo8, hi4, x.quants, row * x.cols + 256 * b);
                 }
-                // the minimums against sums of 32 activations precomputed per row, written out: C2 would not
-                // inline a 106-byte helper here ("callee is too large"): about 2% in JMH, within noise
-                int m0 = first4(mins4);
-                int m1 = last4(mins4, hi4 >>> 4);
-                int[] ps = x.pairSums;
-                int p = 8 * (row * nb + b);
-                int m = (m0 & 0xFF) * ps[p] + ((m0 >>> 8) & 0xFF) * ps[p + 1] + ((m0 >>> 16) & 0xFF) * ps[p + 2] + (m0 >>> 24) * ps[p + 3]
-                        + (m1 & 0xFF) * ps[p + 4] + ((m1 >>> 8) & 0xFF) * ps[p + 5] + ((m1 >>> 16) & 0xFF) * ps[p + 6] + (m1 >>> 24) * ps[p + 7];
-                mins += dmin * dx * m;
+                // the eight 6-bit minimums, one per byte, times the activation sums per 32 in one 8-lane multiply-add,
+                // reduced once per row: 6-9% faster than the eight scalar products it replaces, alternated in JMH
+                // 5632x2048 from DRAM (fp512) and in cache. (Vectorizing the scale broadcasts too cost 8%: it moved
+                // work from the scalar pipes, which overlap, onto the vector pipes, which are the bottleneck.)
+                long m8 = (first4(mins4) & 0xFFFFFFFFL) | (long) last4(mins4, hi4 >>> 4) << 32;
+                FloatVector m = (FloatVector) LongVector.broadcast(LongVector.SPECIES_128, m8).reinterpretAsBytes()
+                        .convertShape(VectorOperators.B2F, F8, 0);
+                minsV = m.mul(FloatVector.fromArray(F8, x.pairSums, 8 * (row * nb + b))).fma(FloatVector.broadcast(F8, dmin * dx), minsV);
             }
-            return acc.reduceLanes(VectorOperators.ADD) + tail - mins;
+            return acc.reduceLanes(VectorOperators.ADD) + tail - minsV.reduceLanes(VectorOperators.ADD);
         }
     };
+
+    /** Eight float lanes: one per sub-block of a super-block. */
+    private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
 
     /** {@code Σ scale_s · Σ q·a} of one Q4_K super-block, in plain integers. */
     private static int q4kScalar(MemorySegment w, long bo, long lo8, int hi4, byte[] q, int xq) {
@@ -236,7 +238,7 @@ final class KQuantDots {
         public float dot(MemorySegment w, long off, RoundedRows x, float[] raw, int row) {
             int nb = x.cols / 256;
             float[] xv = x.values;
-            int[] ps = x.pairSums;
+            float[] ps = x.pairSums;
             FloatVector acc = FloatVector.zero(F);
             float mins = 0;
             for (int b = 0; b < nb; b++) {
@@ -283,7 +285,7 @@ final class KQuantDots {
                 int m0 = first4(mins4);
                 int m1 = last4(mins4, hi4 >>> 4);
                 int p = 8 * (row * nb + b);
-                int m = (m0 & 0xFF) * ps[p] + ((m0 >>> 8) & 0xFF) * ps[p + 1] + ((m0 >>> 16) & 0xFF) * ps[p + 2] + (m0 >>> 24) * ps[p + 3]
+                float m = (m0 & 0xFF) * ps[p] + ((m0 >>> 8) & 0xFF) * ps[p + 1] + ((m0 >>> 16) & 0xFF) * ps[p + 2] + (m0 >>> 24) * ps[p + 3]
                         + (m1 & 0xFF) * ps[p + 4] + ((m1 >>> 8) & 0xFF) * ps[p + 5] + ((m1 >>> 16) & 0xFF) * ps[p + 6] + (m1 >>> 24) * ps[p + 7];
                 mins += dmin * dx * m;
             }

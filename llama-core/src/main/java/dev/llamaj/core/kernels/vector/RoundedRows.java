@@ -25,8 +25,8 @@ final class RoundedRows {
     float[] scales = new float[0];
     float[] sums = new float[0];
     int[] blockSums = new int[0];
-    /** Q8_K sums per 32 quants (two of {@link #blockSums}): the sub-block size of Q4_K/Q5_K minimums. */
-    int[] pairSums = new int[0];
+    /** Q8_K sums per 32 quants (two of {@link #blockSums}; |sum| ≤ 4096, exact in float): the sub-block size of Q4_K/Q5_K minimums. */
+    float[] pairSums = new float[0];
 
     private final ThreadLocal<float[]> blockScratch = ThreadLocal.withInitial(() -> new float[0]);
 
