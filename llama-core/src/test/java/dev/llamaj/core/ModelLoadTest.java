@@ -162,16 +162,21 @@ class ModelLoadTest {
         }
     }
 
-    /** Weights read into memory instead of mapped are the same bytes: the same logits, bit for bit. */
+    /**
+     * Weights read into memory instead of mapped are the same bytes: the same logits, bit for bit.
+     * On {@code scalar}: the vector provider's float lane reductions may sum in another order
+     * before and after C2 compiles them (the Vector API leaves that order unspecified), which made
+     * a bit-for-bit comparison across two loads flaky there.
+     */
     @Test
     void weightsReadIntoMemoryGiveTheSameLogitsAsMapped() {
         int[] prompt = {1, 403, 407, 261, 378, 290, 271};
         float[] mapped;
-        try (Model m = Model.builder(stories()).threads(2).load(); Session s = m.newSession()) {
+        try (Model m = Model.builder(stories()).kernels("scalar").load(); Session s = m.newSession()) {
             assertThat(m.gguf().mapped()).isTrue();
             mapped = s.prefill(prompt);
         }
-        try (Model m = Model.builder(stories()).threads(2).mmap(false).load(); Session s = m.newSession()) {
+        try (Model m = Model.builder(stories()).kernels("scalar").mmap(false).load(); Session s = m.newSession()) {
             assertThat(m.gguf().mapped()).isFalse();
             assertThat(s.prefill(prompt)).containsExactly(mapped);
         }
