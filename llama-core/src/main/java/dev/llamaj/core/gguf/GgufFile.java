@@ -28,7 +28,6 @@ public final class GgufFile implements AutoCloseable {
     private final Path path;
     private final Arena arena;
     private final MemorySegment mapping;
-    private final boolean mapped;
     private final GgufParser.Layout layout;
     private final Map<String, GgufTensorInfo> byName;
 
@@ -36,7 +35,6 @@ public final class GgufFile implements AutoCloseable {
         this.path = path;
         this.arena = arena;
         this.mapping = mapping;
-        this.mapped = mapping.isMapped();
         this.layout = layout;
         Map<String, GgufTensorInfo> names = new LinkedHashMap<>();
         for (GgufTensorInfo t : layout.tensors()) {
@@ -117,7 +115,7 @@ public final class GgufFile implements AutoCloseable {
 
     /** Whether the tensor data is memory-mapped (else it was read into memory of its own). */
     public boolean mapped() {
-        return mapped;
+        return mapping.isMapped();
     }
 
     public Path path() {
