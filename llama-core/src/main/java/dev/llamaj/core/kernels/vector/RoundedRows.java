@@ -11,17 +11,19 @@ final class RoundedRows {
     byte[] quants = new byte[0];
     /** Q8_0/Q8_K quants widened to 16 bits once per row, so Q8_0 and Q6_K dots need not widen them per weight row. */
     short[] wide = new short[0];
-    /**
-     * Q8_0/Q8_1 quants as floats in the lane order of {@link BlockDots#Q4_0} (also that of Q4_1, Q5_0
-     * and Q5_1): per block, per pass, low then high nibble lanes.
-     */
+    /** Q8_0/Q8_1 quants as floats in the lane order of Q4_1, Q5_0 and Q5_1: per block, per pass, low then high nibble lanes. */
     float[] nibbleOrder = new float[0];
     /** Q8_K quants as floats in the lane order of {@link KQuantDots#Q4_K}: per 64 elements, per nibble half, per pass. */
     float[] kOrder = new float[0];
-    /** Q8_K quants as floats in natural order, for the float-domain Q5_K, Q3_K and Q2_K dots. */
+    /** Q8_0 and Q8_K quants as floats in natural order, for the float-domain Q4_0, Q5_K, Q3_K and Q2_K dots. */
     float[] values = new float[0];
-    /** Per Q8_0 block, the sum of its quants (exact in float): the Q4_0 dot's -8 offset is applied through it. */
+    /** Per Q8_0 block, the sum of its quants (exact in float): Q5_0's -16 offset is applied through it. */
     float[] blockSumsQ8_0 = new float[0];
+    /**
+     * Per Q8_0 block, {@code -24·Σx / L}: the start of each lane's sum in {@link BlockDots#Q4_0}, which
+     * reads weights as {@code 16 + q} and wants {@code q - 8}. A multiple of 1/2 (L ≤ 16), exact in float.
+     */
+    float[] q4_0Offsets = new float[0];
     float[] scales = new float[0];
     float[] sums = new float[0];
     int[] blockSums = new int[0];
@@ -53,7 +55,9 @@ final class RoundedRows {
                 quants = grow(quants, n);
                 wide = grow(wide, n);
                 nibbleOrder = grow(nibbleOrder, n);
+                values = grow(values, n);
                 blockSumsQ8_0 = grow(blockSumsQ8_0, n / 32);
+                q4_0Offsets = grow(q4_0Offsets, n / 32);
                 scales = grow(scales, n / 32);
                 sums = grow(sums, n / 32);
             }
@@ -97,10 +101,11 @@ final class RoundedRows {
         }
     }
 
-    /** The row's quants widened for {@link BlockDots#Q8_0} and laid out in {@link BlockDots#Q4_0}'s lane order. */
+    /** The row's quants widened for {@link BlockDots#Q8_0}, as floats for {@link BlockDots#Q4_0}, and in the other nibble formats' lane order. */
     private void layoutForQ8_0AndQ4_0(int off) {
         for (int i = off; i < off + cols; i++) {
             wide[i] = quants[i];
+            values[i] = quants[i];
         }
         int L = Simd.L;
         for (int b = off / 32; b < (off + cols) / 32; b++) {
@@ -109,6 +114,7 @@ final class RoundedRows {
                 sum += quants[32 * b + i];
             }
             blockSumsQ8_0[b] = sum;
+            q4_0Offsets[b] = -24f * sum / L;
             for (int t = 0; t < 16 / L; t++) {
                 for (int j = 0; j < L; j++) {
                     float lo = quants[32 * b + BlockDots.nibbleElement(t, 0, j)];
