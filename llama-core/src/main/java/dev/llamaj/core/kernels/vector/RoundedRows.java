@@ -13,9 +13,9 @@ final class RoundedRows {
     short[] wide = new short[0];
     /** Q8_0/Q8_1 quants as floats in the lane order of Q4_1, Q5_0 and Q5_1: per block, per pass, low then high nibble lanes. */
     float[] nibbleOrder = new float[0];
-    /** Q8_K quants as floats in the lane order of {@link KQuantDots#Q4_K}: per 64 elements, per nibble half, per pass. */
+    /** Q8_K quants as floats in the lane order of {@link KQuantDots#Q4_K} with 256-bit registers: per 64 elements, per nibble half, per pass. */
     float[] kOrder = new float[0];
-    /** Q8_0 and Q8_K quants as floats in natural order, for the float-domain Q4_0, Q5_K, Q3_K and Q2_K dots. */
+    /** Q8_0 and Q8_K quants as floats in natural order, for the float-domain Q4_0, Q4_K (512-bit), Q5_K, Q3_K and Q2_K dots. */
     float[] values = new float[0];
     /** Per Q8_0 block, the sum of its quants (exact in float): Q5_0's -16 offset is applied through it. */
     float[] blockSumsQ8_0 = new float[0];
@@ -139,6 +139,9 @@ final class RoundedRows {
             pairSums[g] = blockSums[2 * g] + blockSums[2 * g + 1];
         }
         int L = Simd.L;
+        if (L == 16) {
+            return; // the 512-bit Q4_K dot reads values in natural order
+        }
         for (int g = off; g < off + cols; g += 32) {
             for (int t = 0; t < 32 / L; t++) {
                 for (int k = 0; k < L; k++) {
