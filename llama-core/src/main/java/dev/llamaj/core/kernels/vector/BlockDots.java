@@ -134,6 +134,8 @@ final class BlockDots {
         }
     };
 
+    /** Bytes in a register of {@link Simd#I}'s shape: one load holds a whole 18-byte Q4_0 block. */
+    private static final jdk.incubator.vector.VectorSpecies<Byte> BI = VectorSpecies.of(byte.class, I.vectorShape());
     /** Per pass {@code t}, the shuffle that puts quant byte {@code t·L + j} (block byte 2 + t·L + j) in byte 2 of int lane {@code j}. */
     private static final VectorShuffle<Byte>[] TO_BYTE2 = toByte2();
     /** Pass 0's shuffle in a constant of its own: read from the array per block, the kernel ran 25% slower in JMH. */
@@ -144,17 +146,14 @@ final class BlockDots {
 
     @SuppressWarnings("unchecked")
     private static VectorShuffle<Byte>[] toByte2() {
-        VectorSpecies<Byte> bi = VectorSpecies.of(byte.class, I.vectorShape());
         VectorShuffle<Byte>[] table = new VectorShuffle[16 / L];
         for (int t = 0; t < table.length; t++) {
             int pass = t;
-            table[t] = VectorShuffle.fromOp(bi, k -> 2 + pass * L + k / 4);
+            table[t] = VectorShuffle.fromOp(BI, k -> 2 + pass * L + k / 4);
         }
         return table;
     }
 
-    /** Bytes in a register of {@link Simd#I}'s shape: one load holds a whole 18-byte Q4_0 block. */
-    private static final jdk.incubator.vector.VectorSpecies<Byte> BI = VectorSpecies.of(byte.class, I.vectorShape());
     /** Per pass, the shift that brings lane j's low nibble down in {@link NibbleDot}: byte {@code j/4 + t·L/4} of the spread block. */
     private static final IntVector[] SHIFT_LO = Simd.perPass(16 / L, (t, j) -> 8 * (j / 4 + t * L / 4));
     /** {@link #SHIFT_LO} + 4: the high nibbles. */

@@ -79,9 +79,10 @@ final class KQuantDots {
      * {@link RoundedRows#values}. It replaced (and with 256-bit registers still is) a repeat of
      * the bytes across the register with one byte permute, then a per-lane variable shift and mask
      * against activations laid out in that lane order ({@link RoundedRows#kOrder}): 10-12% faster
-     * in JMH 5632×2048 from DRAM, alternated, per-fork best 837-917 vs 1027-1064 µs (three rounds; outliers of 1600 on the old side dropped). (Written with
-     * loops over half-registers and passes for any width, and without the scalar tail path, it
-     * measured no faster than before: C2 then kept the activation range checks in the loop.)
+     * in JMH 5632×2048 from DRAM, alternated, per-fork best 837-917 vs 1027-1064 µs (three
+     * rounds; outliers of 1600 on the old side dropped). (Written with loops over half-registers
+     * and passes for any width, and without the scalar tail path, it measured no faster than
+     * before: C2 then kept the activation range checks in the loop.)
      * Products, the per-sub-block sums (≤ 32·15·127) and their 6-bit-scaled sum over the
      * super-block (&lt; 2^21) are all integers exact in float, so each lane holds exactly what the
      * integer path held; only the order of the final lane reduction differs. Super-blocks at the
@@ -124,7 +125,7 @@ final class KQuantDots {
                         int e = xq + 64 * j;
                         FloatVector lo;
                         FloatVector hi;
-                        if (L == 16) {
+                        if (WIDEN_Q4_K) {
                             // the nibbles isolated once with byte masks in a 256-bit register; in the 512-bit view its
                             // upper half is zero, so one byte permute per 16 weights zero-extends a nibble into each
                             // int lane (no per-lane variable shift and mask): 10-12% faster, see the class comment
@@ -196,13 +197,18 @@ final class KQuantDots {
 
     /** Bytes in a register of {@link Simd#I}'s shape. */
     private static final VectorSpecies<Byte> BI = VectorSpecies.of(byte.class, I.vectorShape());
+    /**
+     * Whether {@link #Q4_K} zero-extends nibbles with a permute (512-bit registers) and reads
+     * {@link RoundedRows#values}; otherwise it shifts per lane and reads {@link RoundedRows#kOrder}.
+     */
+    static final boolean WIDEN_Q4_K = BI.vectorBitSize() == 512;
     private static final VectorSpecies<Byte> B32 = ByteVector.SPECIES_256;
     /**
      * With 512-bit registers, byte k: where {@code k % 4 == 0}, byte {@code k/4} (WIDEN_1: {@code 16 + k/4}) of
-     * the low 32 bytes, else a byte of the zero upper half, so that each int lane holds one nibble.
+     * the low 32 bytes, else a byte of the zero upper half, so that each int lane holds one nibble. Null otherwise.
      */
-    private static final VectorShuffle<Byte> WIDEN_0 = VectorShuffle.fromOp(BI, k -> k % 4 == 0 ? k / 4 : 32 + k % 32);
-    private static final VectorShuffle<Byte> WIDEN_1 = VectorShuffle.fromOp(BI, k -> k % 4 == 0 ? 16 + k / 4 : 32 + k % 32);
+    private static final VectorShuffle<Byte> WIDEN_0 = WIDEN_Q4_K ? VectorShuffle.fromOp(BI, k -> k % 4 == 0 ? k / 4 : 32 + k % 32) : null;
+    private static final VectorShuffle<Byte> WIDEN_1 = WIDEN_Q4_K ? VectorShuffle.fromOp(BI, k -> k % 4 == 0 ? 16 + k / 4 : 32 + k % 32) : null;
     /** Repeats 32 quant bytes across the register (a no-op with 256-bit registers). */
     private static final VectorShuffle<Byte> SPREAD32 = VectorShuffle.fromOp(BI, k -> k % 32);
     /** Per pass, the shift that brings lane k's low nibble down: byte {@code k/8 + t·L/8} of int {@code k%8}. */

@@ -138,10 +138,10 @@ final class RoundedRows {
         for (int g = off / 32; g < (off + cols) / 32; g++) {
             pairSums[g] = blockSums[2 * g] + blockSums[2 * g + 1];
         }
-        int L = Simd.L;
-        if (L == 16) {
-            return; // the 512-bit Q4_K dot reads values in natural order
+        if (KQuantDots.WIDEN_Q4_K) {
+            return; // that Q4_K dot reads values in natural order
         }
+        int L = Simd.L;
         for (int g = off; g < off + cols; g += 32) {
             for (int t = 0; t < 32 / L; t++) {
                 for (int k = 0; k < L; k++) {
