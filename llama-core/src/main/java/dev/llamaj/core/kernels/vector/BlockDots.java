@@ -24,7 +24,8 @@ import jdk.incubator.vector.VectorSpecies;
  * Dot products for the 32-element block formats against Q8_0/Q8_1 activations: integer
  * products per block, the block's integer sum converted to float and multiplied-added with
  * {@code d_w · d_x} into a vector accumulator, one horizontal sum per row. Q8_0 widens to
- * shorts; Q4_0, Q4_1, Q5_0 and Q5_1 work in the float domain on exact small integers.
+ * shorts, and so does Q4_0 with 512-bit registers; Q4_1, Q5_0 and Q5_1 (and Q4_0 with narrower
+ * registers) work in the float domain on exact small integers.
  */
 final class BlockDots {
     private BlockDots() {
@@ -62,7 +63,7 @@ final class BlockDots {
     };
 
     /**
-     * Q4_0 in the float domain, shaped to cut instructions per 18-byte block (the kernel is
+     * Q4_0 with registers under 512 bits ({@link #Q4_0_PAIRS} otherwise), in the float domain, shaped to cut instructions per 18-byte block (the kernel is
      * compute-bound: ~10 GB/s from memory, about the same from cache):
      * <ul>
      *   <li>one register load per block brings the F16 scale and the 16 quant bytes: a second
@@ -134,8 +135,90 @@ final class BlockDots {
         }
     };
 
+    /**
+     * Q4_0 with 512-bit registers: two blocks per pass, their products in 16-bit lanes.
+     * <ul>
+     *   <li>one 64-byte load brings both blocks (36 bytes): scales and quants;</li>
+     *   <li>one byte permute makes 32 short lanes of quant bytes, block A's in lanes 0-15 and block
+     *       B's in 16-31; masking (and a shift) leaves the low and the high nibbles, {@code q} in
+     *       [0, 15];</li>
+     *   <li>{@code q·x} for both halves by two 16-bit multiplies against {@link RoundedRows#q4_0Pairs}
+     *       and one add: at most 2·15·128 = 3840, exact in 16 bits;</li>
+     *   <li>adjacent short lanes summed into 16 int lanes (8 per block), plus {@code -Σx} per lane
+     *       ({@link RoundedRows#q4_0PairOffsets}), which makes the 8 lanes' total {@code Σ (q - 8)·x};</li>
+     *   <li>both F16 scales converted in the vector unit (as {@link Simd#f16}), spread over their
+     *       blocks' lanes and multiplied by the activation scales ({@link RoundedRows#pairScales}).</li>
+     * </ul>
+     * Each block's integer sum is exact, as in the scalar path; results differ from it only in the
+     * order the scaled lane sums are added. A pair whose 64-byte load would read past the tensor's
+     * end, and an odd last block, take the scalar path.
+     */
+    static final RowDot Q4_0_PAIRS = new RowDot() {
+        @Override
+        public Rounding rounding() {
+            return Rounding.Q8_0;
+        }
+
+        @Override
+        public float dot(MemorySegment w, long off, RoundedRows x, float[] raw, int row) {
+            int nb = x.cols / 32;
+            int so = row * nb;
+            short[] xs = x.q4_0Pairs;
+            int[] offsets = x.q4_0PairOffsets;
+            float[] dx = x.pairScales;
+            long room = w.byteSize() - off - 64;
+            int pairs = room < 0 ? 0 : (int) Math.min(nb / 2, room / 36 + 1);
+            FloatVector acc = FloatVector.zero(F);
+            for (int p = 0; p < pairs; p++) {
+                long bo = off + 36L * p;
+                int xp = row * ((nb + 1) / 2) + p;
+                ByteVector all = ByteVector.fromMemorySegment(BI, w, bo, LE);
+                IntVector q = all.rearrange(PAIR_QUANTS).reinterpretAsInts();
+                ShortVector lo = q.and(LOW_NIBBLES).reinterpretAsShorts();
+                ShortVector hi = q.lanewise(VectorOperators.LSHR, 4).and(LOW_NIBBLES).reinterpretAsShorts();
+                IntVector prod = lo.mul(ShortVector.fromArray(S32, xs, 64 * xp))
+                        .add(hi.mul(ShortVector.fromArray(S32, xs, 64 * xp + 32))).reinterpretAsInts();
+                // an int lane holds shorts h (high) and l: (v + (v << 16)) >> 16 is h + l while that fits in 16 bits
+                IntVector sums = prod.add(prod.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                        .add(IntVector.fromArray(I, offsets, 16 * xp));
+                // the two F16 scales (shorts 0 and 9) spread over their blocks' lanes first, then converted as
+                // Simd.f16 converts: the other shorts (quants read as F16) made subnormal floats, 4 times slower
+                IntVector h = ((IntVector) all.reinterpretAsShorts().convertShape(VectorOperators.S2I, I, 0)).rearrange(PAIR_SCALES);
+                // (pairScales carry Simd.f16's factor 2^112)
+                FloatVector scale = h.lanewise(VectorOperators.LSHL, 13).and(F16_SIGN_AND_MAGNITUDE).reinterpretAsFloats()
+                        .mul(FloatVector.fromArray(F, dx, 16 * xp));
+                acc = ((FloatVector) sums.convert(VectorOperators.I2F, 0)).fma(scale, acc);
+            }
+            float tail = 0;
+            for (int b = 2 * pairs; b < nb; b++) {
+                long bo = off + 18L * b;
+                int xq = row * x.cols + 32 * b;
+                int isum = 0;
+                for (int j = 0; j < 16; j++) {
+                    int v = w.get(ValueLayout.JAVA_BYTE, bo + 2 + j);
+                    isum += ((v & 0xF) - 8) * x.quants[xq + j] + (((v >> 4) & 0xF) - 8) * x.quants[xq + j + 16];
+                }
+                tail += Simd.f16At(w, bo) * x.scales[so + b] * isum;
+            }
+            return acc.reduceLanes(VectorOperators.ADD) + tail;
+        }
+    };
+
     /** Bytes in a register of {@link Simd#I}'s shape: one load holds a whole 18-byte Q4_0 block. */
     private static final jdk.incubator.vector.VectorSpecies<Byte> BI = VectorSpecies.of(byte.class, I.vectorShape());
+    /** Whether {@link #Q4_0_PAIRS} runs: it needs a register of 64 bytes (two 18-byte blocks). */
+    static final boolean Q4_0_IN_PAIRS = Simd.L == 16;
+    /** Shorts filling a register (32 with AVX-512). */
+    private static final VectorSpecies<Short> S32 = VectorSpecies.of(short.class, I.vectorShape());
+    /** Short lane {@code s} (both its bytes) from quant byte {@code s} of block A (s &lt; 16) or {@code s - 16} of block B. */
+    private static final VectorShuffle<Byte> PAIR_QUANTS = Q4_0_IN_PAIRS
+            ? VectorShuffle.fromOp(BI, k -> k / 2 < 16 ? 2 + k / 2 : 20 + k / 2 - 16) : null;
+    /** Lanes 0-7 from lane 0 (block A's scale), 8-15 from lane 9 (block B's, bytes 18-19). */
+    private static final VectorShuffle<Integer> PAIR_SCALES = Q4_0_IN_PAIRS ? VectorShuffle.fromOp(I, k -> k < 8 ? 0 : 9) : null;
+    private static final int LOW_NIBBLES = 0x000F000F;
+    /** An F16 shifted left by 13 in a sign-extended int: keep the sign (bit 31) and the 15 magnitude bits. */
+    private static final int F16_SIGN_AND_MAGNITUDE = 0x8FFFE000;
+
     /** Per pass {@code t}, the shuffle that puts quant byte {@code t·L + j} (block byte 2 + t·L + j) in byte 2 of int lane {@code j}. */
     private static final VectorShuffle<Byte>[] TO_BYTE2 = toByte2();
     /** Pass 0's shuffle in a constant of its own: read from the array per block, the kernel ran 25% slower in JMH. */

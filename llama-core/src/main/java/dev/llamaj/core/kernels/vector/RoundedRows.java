@@ -15,7 +15,7 @@ final class RoundedRows {
     float[] nibbleOrder = new float[0];
     /** Q8_K quants as floats in the lane order of {@link KQuantDots#Q4_K} with 256-bit registers: per 64 elements, per nibble half, per pass. */
     float[] kOrder = new float[0];
-    /** Q8_0 and Q8_K quants as floats in natural order, for the float-domain Q4_0, Q4_K (512-bit), Q5_K, Q3_K and Q2_K dots. */
+    /** Q8_0 and Q8_K quants as floats in natural order, for the float-domain Q4_0 (under 512 bits), Q4_K (512-bit), Q5_K, Q3_K and Q2_K dots. */
     float[] values = new float[0];
     /** Per Q8_0 block, the sum of its quants (exact in float): Q5_0's -16 offset is applied through it. */
     float[] blockSumsQ8_0 = new float[0];
@@ -24,6 +24,19 @@ final class RoundedRows {
      * reads weights as {@code 16 + q} and wants {@code q - 8}. A multiple of 1/2 (L ≤ 16), exact in float.
      */
     float[] q4_0Offsets = new float[0];
+    /**
+     * Q8_0 quants for {@link BlockDots#Q4_0_PAIRS}, per pair of blocks A, B of a row: A's first 16,
+     * B's first 16, A's last 16, B's last 16 (the low nibbles' and the high nibbles' partners).
+     */
+    short[] q4_0Pairs = new short[0];
+    /** Per pair of Q8_0 blocks, 16 ints: {@code -Σx} of block A in lanes 0-7, of block B in 8-15. */
+    int[] q4_0PairOffsets = new int[0];
+    /**
+     * Per pair of Q8_0 blocks, 16 floats: A's scale in lanes 0-7, B's in 8-15, times 2^112 (the
+     * re-bias of an F16 read into a float's place, {@link Simd#f16}). Exact: scales are F16 values,
+     * at most 65504 &lt; 2^16, so the product stays below 2^128.
+     */
+    float[] pairScales = new float[0];
     float[] scales = new float[0];
     float[] sums = new float[0];
     int[] blockSums = new int[0];
@@ -55,9 +68,16 @@ final class RoundedRows {
                 quants = grow(quants, n);
                 wide = grow(wide, n);
                 nibbleOrder = grow(nibbleOrder, n);
-                values = grow(values, n);
                 blockSumsQ8_0 = grow(blockSumsQ8_0, n / 32);
-                q4_0Offsets = grow(q4_0Offsets, n / 32);
+                if (BlockDots.Q4_0_IN_PAIRS) {
+                    int pairs = rows * ((cols / 32 + 1) / 2);
+                    q4_0Pairs = grow(q4_0Pairs, 64 * pairs);
+                    q4_0PairOffsets = grow(q4_0PairOffsets, 16 * pairs);
+                    pairScales = grow(pairScales, 16 * pairs);
+                } else {
+                    values = grow(values, n);
+                    q4_0Offsets = grow(q4_0Offsets, n / 32);
+                }
                 scales = grow(scales, n / 32);
                 sums = grow(sums, n / 32);
             }
@@ -101,20 +121,44 @@ final class RoundedRows {
         }
     }
 
-    /** The row's quants widened for {@link BlockDots#Q8_0}, as floats for {@link BlockDots#Q4_0}, and in the other nibble formats' lane order. */
+    /**
+     * The row's quants widened for {@link BlockDots#Q8_0}, laid out for the Q4_0 dot that runs
+     * ({@link BlockDots#Q4_0_PAIRS} or {@link BlockDots#Q4_0}), and in the other nibble formats' lane order.
+     */
     private void layoutForQ8_0AndQ4_0(int off) {
         for (int i = off; i < off + cols; i++) {
             wide[i] = quants[i];
-            values[i] = quants[i];
+        }
+        boolean pairs = BlockDots.Q4_0_IN_PAIRS;
+        if (!pairs) {
+            for (int i = off; i < off + cols; i++) {
+                values[i] = quants[i];
+            }
         }
         int L = Simd.L;
+        int pairsPerRow = (cols / 32 + 1) / 2;
         for (int b = off / 32; b < (off + cols) / 32; b++) {
             int sum = 0;
             for (int i = 0; i < 32; i++) {
                 sum += quants[32 * b + i];
             }
             blockSumsQ8_0[b] = sum;
-            q4_0Offsets[b] = -24f * sum / L;
+            if (pairs) {
+                // pairs restart at each row: a row of an odd block count ends in half a pair
+                int local = b - off / 32;
+                int pair = off / cols * pairsPerRow + local / 2;
+                int half = local % 2;
+                for (int i = 0; i < 16; i++) {
+                    q4_0Pairs[64 * pair + 16 * half + i] = quants[32 * b + i];
+                    q4_0Pairs[64 * pair + 32 + 16 * half + i] = quants[32 * b + 16 + i];
+                }
+                for (int i = 0; i < 8; i++) {
+                    q4_0PairOffsets[16 * pair + 8 * half + i] = -sum;
+                    pairScales[16 * pair + 8 * half + i] = scales[b] * 0x1p112f;
+                }
+            } else {
+                q4_0Offsets[b] = -24f * sum / L;
+            }
             for (int t = 0; t < 16 / L; t++) {
                 for (int j = 0; j < L; j++) {
                     float lo = quants[32 * b + BlockDots.nibbleElement(t, 0, j)];
