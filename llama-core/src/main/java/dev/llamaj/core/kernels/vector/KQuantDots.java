@@ -25,8 +25,9 @@ import jdk.incubator.vector.VectorSpecies;
  * Dot products for the K-quants (super-blocks of 256) against Q8_K activations, as llama.cpp
  * computes them: per super-block an integer sum of {@code scale_s · Σ q·a} over sub-blocks,
  * times {@code d_w · d_x}; formats with minimums subtract {@code dmin_w · d_x · Σ m_s · bsum_s}
- * using the activation sums. All five are vectorized; Q4_K, Q5_K, Q3_K and Q2_K in the float
- * domain on integer-valued lanes (exact), Q6_K on short/int lanes.
+ * using the activation sums. All five are vectorized; Q5_K, Q3_K and Q2_K (and Q4_K under
+ * 512-bit registers) in the float domain on integer-valued lanes (exact), Q6_K and Q4_K with
+ * 512-bit registers on short/int lanes.
  */
 final class KQuantDots {
     private KQuantDots() {
@@ -72,17 +73,10 @@ final class KQuantDots {
     }
 
     /**
-     * Q4_K in the float domain. With 512-bit registers, per 32 quant bytes (two sub-blocks of 32,
-     * low and high nibbles) the nibbles are isolated once with byte masks in a 256-bit register,
-     * and one byte permute per 16 weights zero-extends them into int lanes, from that register
-     * and the zero upper half of its 512-bit view; lanes are in natural order against
-     * {@link RoundedRows#values}. It replaced (and with 256-bit registers still is) a repeat of
-     * the bytes across the register with one byte permute, then a per-lane variable shift and mask
-     * against activations laid out in that lane order ({@link RoundedRows#kOrder}): 10-12% faster
-     * in JMH 5632×2048 from DRAM, alternated, per-fork best 837-917 vs 1027-1064 µs (three
-     * rounds; outliers of 1600 on the old side dropped). (Written with loops over half-registers
-     * and passes for any width, and without the scalar tail path, it measured no faster than
-     * before: C2 then kept the activation range checks in the loop.)
+     * Q4_K in the float domain, for registers under 512 bits ({@link #Q4_K_SHORTS} otherwise): per
+     * 32 quant bytes (two sub-blocks of 32, low and high nibbles) the bytes are repeated across the
+     * register with one byte permute, then a per-lane variable shift and mask isolates a nibble per
+     * lane, against activations laid out in that lane order ({@link RoundedRows#kOrder}).
      * Products, the per-sub-block sums (≤ 32·15·127) and their 6-bit-scaled sum over the
      * super-block (&lt; 2^21) are all integers exact in float, so each lane holds exactly what the
      * integer path held; only the order of the final lane reduction differs. Super-blocks at the
@@ -92,7 +86,6 @@ final class KQuantDots {
         @Override
         public float dot(MemorySegment w, long off, RoundedRows x, float[] raw, int row) {
             int nb = x.cols / 256;
-            float[] xv = x.values;
             float[] xr = x.kOrder;
             long room = w.byteSize() - off - 16 - 96 - BI.vectorByteSize();
             int fast = room < 0 ? 0 : (int) Math.min(nb, room / 144 + 1);
@@ -123,37 +116,17 @@ final class KQuantDots {
                         int packed = j < 2 ? s0 : s1;
                         int at = 16 * (j & 1);
                         int e = xq + 64 * j;
-                        FloatVector lo;
-                        FloatVector hi;
-                        if (WIDEN_Q4_K) {
-                            // the nibbles isolated once with byte masks in a 256-bit register; in the 512-bit view its
-                            // upper half is zero, so one byte permute per 16 weights zero-extends a nibble into each
-                            // int lane (no per-lane variable shift and mask): 10-12% faster, see the class comment
-                            ByteVector q = ByteVector.fromMemorySegment(B32, w, bo + 16 + 32 * j, LE);
-                            ByteVector lw = (ByteVector) q.and((byte) 0x0F).reinterpretShape(BI, 0);
-                            ByteVector hw = (ByteVector) q.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).and(0x0F0F0F0F)
-                                    .reinterpretAsBytes().reinterpretShape(BI, 0);
-                            lo = ((FloatVector) lw.rearrange(WIDEN_0).reinterpretAsInts().convertShape(VectorOperators.I2F, F, 0))
-                                    .mul(FloatVector.fromArray(F, xv, e));
-                            hi = ((FloatVector) hw.rearrange(WIDEN_0).reinterpretAsInts().convertShape(VectorOperators.I2F, F, 0))
-                                    .mul(FloatVector.fromArray(F, xv, e + 32));
-                            lo = ((FloatVector) lw.rearrange(WIDEN_1).reinterpretAsInts().convertShape(VectorOperators.I2F, F, 0))
-                                    .fma(FloatVector.fromArray(F, xv, e + 16), lo);
-                            hi = ((FloatVector) hw.rearrange(WIDEN_1).reinterpretAsInts().convertShape(VectorOperators.I2F, F, 0))
-                                    .fma(FloatVector.fromArray(F, xv, e + 48), hi);
-                        } else {
-                            IntVector v = ByteVector.fromMemorySegment(BI, w, bo + 16 + 32 * j, LE).rearrange(SPREAD32).reinterpretAsInts();
-                            // pass 0 is peeled so the sums start from a product, not an add to a zero vector
-                            lo = ((FloatVector) v.lanewise(VectorOperators.LSHR, SHIFT[0]).and(0xF).convertShape(VectorOperators.I2F, F, 0))
-                                    .mul(FloatVector.fromArray(F, xr, e));
-                            hi = ((FloatVector) v.lanewise(VectorOperators.LSHR, SHIFT_HI[0]).and(0xF).convertShape(VectorOperators.I2F, F, 0))
-                                    .mul(FloatVector.fromArray(F, xr, e + 32));
-                            for (int t = 1; t < 32 / L; t++) {
-                                FloatVector ql = (FloatVector) v.lanewise(VectorOperators.LSHR, SHIFT[t]).and(0xF).convertShape(VectorOperators.I2F, F, 0);
-                                FloatVector qh = (FloatVector) v.lanewise(VectorOperators.LSHR, SHIFT_HI[t]).and(0xF).convertShape(VectorOperators.I2F, F, 0);
-                                lo = ql.fma(FloatVector.fromArray(F, xr, e + t * L), lo);
-                                hi = qh.fma(FloatVector.fromArray(F, xr, e + 32 + t * L), hi);
-                            }
+                        IntVector v = ByteVector.fromMemorySegment(BI, w, bo + 16 + 32 * j, LE).rearrange(SPREAD32).reinterpretAsInts();
+                        // pass 0 is peeled so the sums start from a product, not an add to a zero vector
+                        FloatVector lo = ((FloatVector) v.lanewise(VectorOperators.LSHR, SHIFT[0]).and(0xF).convertShape(VectorOperators.I2F, F, 0))
+                                .mul(FloatVector.fromArray(F, xr, e));
+                        FloatVector hi = ((FloatVector) v.lanewise(VectorOperators.LSHR, SHIFT_HI[0]).and(0xF).convertShape(VectorOperators.I2F, F, 0))
+                                .mul(FloatVector.fromArray(F, xr, e + 32));
+                        for (int t = 1; t < 32 / L; t++) {
+                            FloatVector ql = (FloatVector) v.lanewise(VectorOperators.LSHR, SHIFT[t]).and(0xF).convertShape(VectorOperators.I2F, F, 0);
+                            FloatVector qh = (FloatVector) v.lanewise(VectorOperators.LSHR, SHIFT_HI[t]).and(0xF).convertShape(VectorOperators.I2F, F, 0);
+                            lo = ql.fma(FloatVector.fromArray(F, xr, e + t * L), lo);
+                            hi = qh.fma(FloatVector.fromArray(F, xr, e + 32 + t * L), hi);
                         }
                         // one scale multiply per sub-block, after its products are summed
                         s = lo.fma(FloatVector.broadcast(F, (float) ((packed >>> at) & 0xFF)), s);
@@ -175,6 +148,85 @@ final class KQuantDots {
             return acc.reduceLanes(VectorOperators.ADD) + tail - minsV.reduceLanes(VectorOperators.ADD);
         }
     };
+
+    /**
+     * Q4_K with 512-bit registers, products in 16-bit lanes. Per 64 weights (32 quant bytes: two
+     * sub-blocks of 32, low and high nibbles): one zero-extending load to 32 shorts, a mask and a
+     * shift for the nibbles, two 16-bit multiplies against {@link RoundedRows#wide} (≤ 15·127,
+     * exact), adjacent shorts summed into 16 int lanes per sub-block ({@code (v + (v << 16)) >> 16},
+     * ≤ 3810), times the sub-block's 6-bit scale and added to an int accumulator (≤ 8·3810·63 per
+     * super-block lane). The super-block's ints become floats once, times {@code d_w·d_x}. All sums
+     * are the exact integers of the scalar path; only the final float reduction's order differs.
+     * Minimums as in {@link #Q4_K}. A super-block at the very end of a tensor, where the 32-byte
+     * loads would read past it, takes the scalar path.
+     */
+    static final RowDot Q4_K_SHORTS = new KDot() {
+        @Override
+        public float dot(MemorySegment w, long off, RoundedRows x, float[] raw, int row) {
+            int nb = x.cols / 256;
+            short[] xw = x.wide;
+            long room = w.byteSize() - off - 144;
+            int fast = room < 0 ? 0 : (int) Math.min(nb, room / 144 + 1);
+            FloatVector acc = FloatVector.zero(F);
+            FloatVector minsV = FloatVector.zero(F8);
+            float tail = 0;
+            for (int b = 0; b < nb; b++) {
+                long bo = off + 144L * b;
+                int xq = 256 * (row * nb + b);
+                float dx = x.scales[row * nb + b];
+                LongVector head = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, bo, LE).reinterpretAsLongs();
+                long h0 = head.lane(0);
+                long h1 = head.lane(1);
+                float dw = Float.float16ToFloat((short) h0);
+                float dmin = Float.float16ToFloat((short) (h0 >>> 16));
+                long lo8 = (h0 >>> 32) | (h1 << 32);
+                int hi4 = (int) (h1 >>> 32);
+                int mins4 = (int) (lo8 >>> 32);
+                if (b < fast) {
+                    int s0 = first4((int) lo8);
+                    int s1 = last4((int) lo8, hi4);
+                    IntVector s = IntVector.zero(I);
+                    ShortVector q;
+                    IntVector lo;
+                    IntVector hi;
+                    // sub-block pair 0 (written out four times: as a loop, C2 kept range checks and branches
+                    // between the iterations; as a helper method, it was not inlined and boxed the vectors)
+                    q = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo + 16, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S32, 0);
+                    lo = q.and((short) 0xF).mul(ShortVector.fromArray(S32, xw, xq)).reinterpretAsInts();
+                    hi = q.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(S32, xw, xq + 32)).reinterpretAsInts();
+                    // an int lane holds shorts h and l: (v + (v << 16)) >> 16 is h + l (≤ 3810)
+                    s = s.add(lo.add(lo.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(s0 & 0xFF))
+                            .add(hi.add(hi.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul((s0 >>> 8) & 0xFF));
+                    q = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo + 48, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S32, 0);
+                    lo = q.and((short) 0xF).mul(ShortVector.fromArray(S32, xw, xq + 64)).reinterpretAsInts();
+                    hi = q.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(S32, xw, xq + 96)).reinterpretAsInts();
+                    s = s.add(lo.add(lo.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul((s0 >>> 16) & 0xFF))
+                            .add(hi.add(hi.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul((s0 >>> 24) & 0xFF));
+                    q = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo + 80, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S32, 0);
+                    lo = q.and((short) 0xF).mul(ShortVector.fromArray(S32, xw, xq + 128)).reinterpretAsInts();
+                    hi = q.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(S32, xw, xq + 160)).reinterpretAsInts();
+                    s = s.add(lo.add(lo.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(s1 & 0xFF))
+                            .add(hi.add(hi.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul((s1 >>> 8) & 0xFF));
+                    q = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo + 112, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S32, 0);
+                    lo = q.and((short) 0xF).mul(ShortVector.fromArray(S32, xw, xq + 192)).reinterpretAsInts();
+                    hi = q.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(S32, xw, xq + 224)).reinterpretAsInts();
+                    s = s.add(lo.add(lo.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul((s1 >>> 16) & 0xFF))
+                            .add(hi.add(hi.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul((s1 >>> 24) & 0xFF));
+                    acc = ((FloatVector) s.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, dw * dx), acc);
+                } else {
+                    tail += dw * dx * q4kScalar(w, bo, lo8, hi4, x.quants, row * x.cols + 256 * b);
+                }
+                long m8 = (first4(mins4) & 0xFFFFFFFFL) | (long) last4(mins4, hi4 >>> 4) << 32;
+                FloatVector m = (FloatVector) LongVector.broadcast(LongVector.SPECIES_128, m8).reinterpretAsBytes()
+                        .convertShape(VectorOperators.B2F, F8, 0);
+                minsV = m.mul(FloatVector.fromArray(F8, x.pairSums, 8 * (row * nb + b))).fma(FloatVector.broadcast(F8, dmin * dx), minsV);
+            }
+            return acc.reduceLanes(VectorOperators.ADD) + tail - minsV.reduceLanes(VectorOperators.ADD);
+        }
+    };
+
+    /** Shorts filling a register (32 with AVX-512). */
+    private static final VectorSpecies<Short> S32 = VectorSpecies.of(short.class, I.vectorShape());
 
     /** Eight float lanes: one per sub-block of a super-block. */
     private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
@@ -198,17 +250,11 @@ final class KQuantDots {
     /** Bytes in a register of {@link Simd#I}'s shape. */
     private static final VectorSpecies<Byte> BI = VectorSpecies.of(byte.class, I.vectorShape());
     /**
-     * Whether {@link #Q4_K} zero-extends nibbles with a permute (512-bit registers) and reads
-     * {@link RoundedRows#values}; otherwise it shifts per lane and reads {@link RoundedRows#kOrder}.
+     * Whether {@link #Q4_K_SHORTS} runs (512-bit registers) and reads {@link RoundedRows#wide};
+     * otherwise {@link #Q4_K} shifts per lane and reads {@link RoundedRows#kOrder}.
      */
     static final boolean WIDEN_Q4_K = BI.vectorBitSize() == 512;
     private static final VectorSpecies<Byte> B32 = ByteVector.SPECIES_256;
-    /**
-     * With 512-bit registers, byte k: where {@code k % 4 == 0}, byte {@code k/4} (WIDEN_1: {@code 16 + k/4}) of
-     * the low 32 bytes, else a byte of the zero upper half, so that each int lane holds one nibble. Null otherwise.
-     */
-    private static final VectorShuffle<Byte> WIDEN_0 = WIDEN_Q4_K ? VectorShuffle.fromOp(BI, k -> k % 4 == 0 ? k / 4 : 32 + k % 32) : null;
-    private static final VectorShuffle<Byte> WIDEN_1 = WIDEN_Q4_K ? VectorShuffle.fromOp(BI, k -> k % 4 == 0 ? 16 + k / 4 : 32 + k % 32) : null;
     /** Repeats 32 quant bytes across the register (a no-op with 256-bit registers). */
     private static final VectorShuffle<Byte> SPREAD32 = VectorShuffle.fromOp(BI, k -> k % 32);
     /** Per pass, the shift that brings lane k's low nibble down: byte {@code k/8 + t·L/8} of int {@code k%8}. */

@@ -9,13 +9,13 @@ final class RoundedRows {
     int cols;
     float[] floats = new float[0];
     byte[] quants = new byte[0];
-    /** Q8_0/Q8_K quants widened to 16 bits once per row, so Q8_0 and Q6_K dots need not widen them per weight row. */
+    /** Q8_0/Q8_K quants widened to 16 bits once per row, so the Q8_0, Q6_K and (512-bit) Q4_K dots need not widen them per weight row. */
     short[] wide = new short[0];
     /** Q8_0/Q8_1 quants as floats in the lane order of Q4_1, Q5_0 and Q5_1: per block, per pass, low then high nibble lanes. */
     float[] nibbleOrder = new float[0];
     /** Q8_K quants as floats in the lane order of {@link KQuantDots#Q4_K} with 256-bit registers: per 64 elements, per nibble half, per pass. */
     float[] kOrder = new float[0];
-    /** Q8_0 and Q8_K quants as floats in natural order, for the float-domain Q4_0 (under 512 bits), Q4_K (512-bit), Q5_K, Q3_K and Q2_K dots. */
+    /** Q8_0 and Q8_K quants as floats in natural order, for the float-domain Q4_0 (under 512 bits), Q5_K, Q3_K and Q2_K dots. */
     float[] values = new float[0];
     /** Per Q8_0 block, the sum of its quants (exact in float): Q5_0's -16 offset is applied through it. */
     float[] blockSumsQ8_0 = new float[0];
@@ -183,7 +183,7 @@ final class RoundedRows {
             pairSums[g] = blockSums[2 * g] + blockSums[2 * g + 1];
         }
         if (KQuantDots.WIDEN_Q4_K) {
-            return; // that Q4_K dot reads values in natural order
+            return; // that Q4_K dot reads wide
         }
         int L = Simd.L;
         for (int g = off; g < off + cols; g += 32) {
