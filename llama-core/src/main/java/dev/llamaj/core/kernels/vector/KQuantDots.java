@@ -225,8 +225,6 @@ final class KQuantDots {
         }
     };
 
-    /** Shorts filling a register (32 with AVX-512). */
-    private static final VectorSpecies<Short> S32 = VectorSpecies.of(short.class, I.vectorShape());
 
     /** Eight float lanes: one per sub-block of a super-block. */
     private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
@@ -255,6 +253,8 @@ final class KQuantDots {
      */
     static final boolean WIDEN_Q4_K = BI.vectorBitSize() == 512;
     private static final VectorSpecies<Byte> B32 = ByteVector.SPECIES_256;
+    /** Shorts filling a register (32 with AVX-512). */
+    private static final VectorSpecies<Short> S32 = VectorSpecies.of(short.class, I.vectorShape());
     /** Repeats 32 quant bytes across the register (a no-op with 256-bit registers). */
     private static final VectorShuffle<Byte> SPREAD32 = VectorShuffle.fromOp(BI, k -> k % 32);
     /** Per pass, the shift that brings lane k's low nibble down: byte {@code k/8 + t·L/8} of int {@code k%8}. */
@@ -266,6 +266,73 @@ final class KQuantDots {
     static int q4kByte(int t, int k) {
         return 4 * (k % 8) + k / 8 + t * L / 8;
     }
+
+    /**
+     * Q6_K with 512-bit registers, products in 16-bit lanes. Per half super-block (128 weights):
+     * three zero-extending loads give 32 shorts each of the two low-nibble rows and of the high
+     * bits; masks, shifts and ors assemble the four 6-bit quant rows, minus 32; each row times
+     * the 16-bit activations (|q - 32|·127 ≤ 4064), adjacent shorts summed into int lanes
+     * ({@code (v + (v << 16)) >> 16}): lanes 0-7 then hold the first 16 weights of the row, lanes
+     * 8-15 the next 16, so one permute of the 16 signed scales (widened to ints once per
+     * super-block) gives each lane its scale. Lane sums stay ≤ 8·8128·128 &lt; 2^24, exact as
+     * floats; the super-block's become floats once, times {@code d_w·d_x}. Every load lies
+     * inside its block. Written out in full: C2 neither unrolls such a loop cleanly nor inlines
+     * a helper holding vectors.
+     */
+    static final RowDot Q6_K_SHORTS = new KDot() {
+        @Override
+        public float dot(MemorySegment w, long off, RoundedRows x, float[] raw, int row) {
+            int nb = x.cols / 256;
+            short[] xw = x.wide;
+            FloatVector acc = FloatVector.zero(F);
+            for (int b = 0; b < nb; b++) {
+                long bo = off + 210L * b;
+                int xq = 256 * (row * nb + b);
+                IntVector sc = (IntVector) ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, bo + 192, LE)
+                        .convertShape(VectorOperators.B2I, I, 0);
+                IntVector s = IntVector.zero(I);
+                ShortVector lo;
+                ShortVector hi;
+                ShortVector h;
+                IntVector p;
+                lo = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S32, 0);
+                hi = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo + 32, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S32, 0);
+                h = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo + 128, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S32, 0);
+                p = lo.and((short) 0xF).or(h.reinterpretAsInts().lanewise(VectorOperators.LSHL, 4).reinterpretAsShorts().and((short) 0x30)).sub((short) 32).mul(ShortVector.fromArray(S32, xw, xq)).reinterpretAsInts();
+                s = s.add(p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(sc.rearrange(Q6K_SCALES_0)));
+                p = hi.and((short) 0xF).or(h.reinterpretAsInts().lanewise(VectorOperators.LSHL, 2).reinterpretAsShorts().and((short) 0x30)).sub((short) 32).mul(ShortVector.fromArray(S32, xw, xq + 32)).reinterpretAsInts();
+                s = s.add(p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(sc.rearrange(Q6K_SCALES_1)));
+                p = lo.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF).or(h.and((short) 0x30)).sub((short) 32).mul(ShortVector.fromArray(S32, xw, xq + 64)).reinterpretAsInts();
+                s = s.add(p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(sc.rearrange(Q6K_SCALES_2)));
+                p = hi.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF).or(h.reinterpretAsInts().lanewise(VectorOperators.LSHR, 2).reinterpretAsShorts().and((short) 0x30)).sub((short) 32).mul(ShortVector.fromArray(S32, xw, xq + 96)).reinterpretAsInts();
+                s = s.add(p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(sc.rearrange(Q6K_SCALES_3)));
+                lo = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo + 64, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S32, 0);
+                hi = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo + 96, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S32, 0);
+                h = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo + 160, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S32, 0);
+                p = lo.and((short) 0xF).or(h.reinterpretAsInts().lanewise(VectorOperators.LSHL, 4).reinterpretAsShorts().and((short) 0x30)).sub((short) 32).mul(ShortVector.fromArray(S32, xw, xq + 128)).reinterpretAsInts();
+                s = s.add(p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(sc.rearrange(Q6K_SCALES_4)));
+                p = hi.and((short) 0xF).or(h.reinterpretAsInts().lanewise(VectorOperators.LSHL, 2).reinterpretAsShorts().and((short) 0x30)).sub((short) 32).mul(ShortVector.fromArray(S32, xw, xq + 160)).reinterpretAsInts();
+                s = s.add(p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(sc.rearrange(Q6K_SCALES_5)));
+                p = lo.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF).or(h.and((short) 0x30)).sub((short) 32).mul(ShortVector.fromArray(S32, xw, xq + 192)).reinterpretAsInts();
+                s = s.add(p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(sc.rearrange(Q6K_SCALES_6)));
+                p = hi.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF).or(h.reinterpretAsInts().lanewise(VectorOperators.LSHR, 2).reinterpretAsShorts().and((short) 0x30)).sub((short) 32).mul(ShortVector.fromArray(S32, xw, xq + 224)).reinterpretAsInts();
+                s = s.add(p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(sc.rearrange(Q6K_SCALES_7)));
+                acc = ((FloatVector) s.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, Simd.f16At(w, bo + 208) * x.scales[row * nb + b]), acc);
+            }
+            return acc.reduceLanes(VectorOperators.ADD);
+        }
+    };
+
+    /** Whether {@link #Q6_K_SHORTS} runs: its scale permutes are written for 16 int lanes. */
+    static final boolean Q6_K_IN_SHORTS = I.length() == 16;
+    private static final VectorShuffle<Integer> Q6K_SCALES_0 = Q6_K_IN_SHORTS ? VectorShuffle.fromOp(I, j -> 0 + j / 8) : null;
+    private static final VectorShuffle<Integer> Q6K_SCALES_1 = Q6_K_IN_SHORTS ? VectorShuffle.fromOp(I, j -> 2 + j / 8) : null;
+    private static final VectorShuffle<Integer> Q6K_SCALES_2 = Q6_K_IN_SHORTS ? VectorShuffle.fromOp(I, j -> 4 + j / 8) : null;
+    private static final VectorShuffle<Integer> Q6K_SCALES_3 = Q6_K_IN_SHORTS ? VectorShuffle.fromOp(I, j -> 6 + j / 8) : null;
+    private static final VectorShuffle<Integer> Q6K_SCALES_4 = Q6_K_IN_SHORTS ? VectorShuffle.fromOp(I, j -> 8 + j / 8) : null;
+    private static final VectorShuffle<Integer> Q6K_SCALES_5 = Q6_K_IN_SHORTS ? VectorShuffle.fromOp(I, j -> 10 + j / 8) : null;
+    private static final VectorShuffle<Integer> Q6K_SCALES_6 = Q6_K_IN_SHORTS ? VectorShuffle.fromOp(I, j -> 12 + j / 8) : null;
+    private static final VectorShuffle<Integer> Q6K_SCALES_7 = Q6_K_IN_SHORTS ? VectorShuffle.fromOp(I, j -> 14 + j / 8) : null;
 
     static final RowDot Q6_K = new KDot() {
         @Override
