@@ -122,14 +122,7 @@ final class BlockDots {
             }
             float tail = 0;
             for (; b < nb; b++) {
-                long bo = off + 18L * b;
-                int xq = row * x.cols + 32 * b;
-                int isum = 0;
-                for (int j = 0; j < 16; j++) {
-                    int v = w.get(ValueLayout.JAVA_BYTE, bo + 2 + j);
-                    isum += ((v & 0xF) - 8) * x.quants[xq + j] + (((v >> 4) & 0xF) - 8) * x.quants[xq + j + 16];
-                }
-                tail += Simd.f16At(w, bo) * d[so + b] * isum;
+                tail += q4_0Block(w, off + 18L * b, x, row * x.cols + 32 * b, so + b);
             }
             return acc.reduceLanes(VectorOperators.ADD) + tail;
         }
@@ -191,14 +184,7 @@ final class BlockDots {
             }
             float tail = 0;
             for (int b = 2 * pairs; b < nb; b++) {
-                long bo = off + 18L * b;
-                int xq = row * x.cols + 32 * b;
-                int isum = 0;
-                for (int j = 0; j < 16; j++) {
-                    int v = w.get(ValueLayout.JAVA_BYTE, bo + 2 + j);
-                    isum += ((v & 0xF) - 8) * x.quants[xq + j] + (((v >> 4) & 0xF) - 8) * x.quants[xq + j + 16];
-                }
-                tail += Simd.f16At(w, bo) * x.scales[so + b] * isum;
+                tail += q4_0Block(w, off + 18L * b, x, row * x.cols + 32 * b, so + b);
             }
             return acc.reduceLanes(VectorOperators.ADD) + tail;
         }
@@ -206,6 +192,16 @@ final class BlockDots {
 
     /** Bytes in a register of {@link Simd#I}'s shape: one load holds a whole 18-byte Q4_0 block. */
     private static final jdk.incubator.vector.VectorSpecies<Byte> BI = VectorSpecies.of(byte.class, I.vectorShape());
+    /** One Q4_0 block at {@code bo} by the plain integer loop (activation quants at {@code xq}, scale {@code s}): the reference the vector paths match. */
+    private static float q4_0Block(MemorySegment w, long bo, RoundedRows x, int xq, int s) {
+        int isum = 0;
+        for (int j = 0; j < 16; j++) {
+            int v = w.get(ValueLayout.JAVA_BYTE, bo + 2 + j);
+            isum += ((v & 0xF) - 8) * x.quants[xq + j] + (((v >> 4) & 0xF) - 8) * x.quants[xq + j + 16];
+        }
+        return Simd.f16At(w, bo) * x.scales[s] * isum;
+    }
+
     /** Whether {@link #Q4_0_PAIRS} runs: it needs a register of 64 bytes (two 18-byte blocks). */
     static final boolean Q4_0_IN_PAIRS = Simd.L == 16;
     /** Shorts filling a register (32 with AVX-512). */

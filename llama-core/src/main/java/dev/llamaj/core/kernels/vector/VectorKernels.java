@@ -116,7 +116,7 @@ public final class VectorKernels implements Kernels {
             case Q5_1 -> BlockDots.Q5_1;
             case Q2_K -> KQuantDots.Q2_K;
             case Q3_K -> KQuantDots.Q3_K;
-            case Q4_K -> KQuantDots.WIDEN_Q4_K ? KQuantDots.Q4_K_SHORTS : KQuantDots.Q4_K;
+            case Q4_K -> KQuantDots.Q4_K;
             case Q5_K -> KQuantDots.Q5_K;
             case Q6_K -> KQuantDots.Q6_K_IN_SHORTS ? KQuantDots.Q6_K_SHORTS : KQuantDots.Q6_K;
             default -> throw new UnsupportedOperationException("the vector kernels cannot multiply " + type + " weights");
