@@ -63,8 +63,9 @@ final class BlockDots {
     };
 
     /**
-     * Q4_0 with registers under 512 bits ({@link #Q4_0_PAIRS} otherwise), in the float domain, shaped to cut instructions per 18-byte block (the kernel is
-     * compute-bound: ~10 GB/s from memory, about the same from cache):
+     * Q4_0 with registers under 512 bits ({@link #Q4_0_PAIRS} otherwise), in the float domain,
+     * shaped to cut instructions per 18-byte block (the kernel is compute-bound: ~10 GB/s from
+     * memory, about the same from cache):
      * <ul>
      *   <li>one register load per block brings the F16 scale and the 16 quant bytes: a second
      *       segment access per block (the scalar scale read) cost ~20% in cache, each access
@@ -129,7 +130,8 @@ final class BlockDots {
     };
 
     /**
-     * Q4_0 with 512-bit registers: two blocks per pass, their products in 16-bit lanes.
+     * Q4_0 with 512-bit registers ({@link Simd#SHORT_PRODUCTS}; a 64-byte load holds two 18-byte
+     * blocks): two blocks per pass, their products in 16-bit lanes.
      * <ul>
      *   <li>one 64-byte load brings both blocks (36 bytes): scales and quants;</li>
      *   <li>one byte permute makes 32 short lanes of quant bytes, block A's in lanes 0-15 and block
@@ -169,8 +171,8 @@ final class BlockDots {
                 IntVector q = all.rearrange(PAIR_QUANTS).reinterpretAsInts();
                 ShortVector lo = q.and(LOW_NIBBLES).reinterpretAsShorts();
                 ShortVector hi = q.lanewise(VectorOperators.LSHR, 4).and(LOW_NIBBLES).reinterpretAsShorts();
-                IntVector prod = lo.mul(ShortVector.fromArray(S32, xs, 64 * xp))
-                        .add(hi.mul(ShortVector.fromArray(S32, xs, 64 * xp + 32))).reinterpretAsInts();
+                IntVector prod = lo.mul(ShortVector.fromArray(Simd.SW, xs, 64 * xp))
+                        .add(hi.mul(ShortVector.fromArray(Simd.SW, xs, 64 * xp + 32))).reinterpretAsInts();
                 // an int lane holds shorts h (high) and l: (v + (v << 16)) >> 16 is h + l while that fits in 16 bits
                 IntVector sums = prod.add(prod.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
                         .add(IntVector.fromArray(I, offsets, 16 * xp));
@@ -202,15 +204,11 @@ final class BlockDots {
         return Simd.f16At(w, bo) * x.scales[s] * isum;
     }
 
-    /** Whether {@link #Q4_0_PAIRS} runs: it needs a register of 64 bytes (two 18-byte blocks). */
-    static final boolean Q4_0_IN_PAIRS = Simd.L == 16;
-    /** Shorts filling a register (32 with AVX-512). */
-    private static final VectorSpecies<Short> S32 = VectorSpecies.of(short.class, I.vectorShape());
     /** Short lane {@code s} (both its bytes) from quant byte {@code s} of block A (s &lt; 16) or {@code s - 16} of block B. */
-    private static final VectorShuffle<Byte> PAIR_QUANTS = Q4_0_IN_PAIRS
+    private static final VectorShuffle<Byte> PAIR_QUANTS = Simd.SHORT_PRODUCTS
             ? VectorShuffle.fromOp(BI, k -> k / 2 < 16 ? 2 + k / 2 : 20 + k / 2 - 16) : null;
     /** Lanes 0-7 from lane 0 (block A's scale), 8-15 from lane 9 (block B's, bytes 18-19). */
-    private static final VectorShuffle<Integer> PAIR_SCALES = Q4_0_IN_PAIRS ? VectorShuffle.fromOp(I, k -> k < 8 ? 0 : 9) : null;
+    private static final VectorShuffle<Integer> PAIR_SCALES = Simd.SHORT_PRODUCTS ? VectorShuffle.fromOp(I, k -> k < 8 ? 0 : 9) : null;
     private static final int LOW_NIBBLES = 0x000F000F;
     /** An F16 shifted left by 13 in a sign-extended int: keep the sign (bit 31) and the 15 magnitude bits. */
     private static final int F16_SIGN_AND_MAGNITUDE = 0x8FFFE000;

@@ -73,7 +73,7 @@ final class KQuantDots {
     }
 
     /**
-     * Q4_K. With 512-bit registers ({@link #WIDEN_Q4_K}), products in 16-bit lanes: per 64 weights
+     * Q4_K. With 512-bit registers ({@link Simd#SHORT_PRODUCTS}; it reads {@link RoundedRows#wide}), products in 16-bit lanes: per 64 weights
      * (32 quant bytes: two sub-blocks of 32, low and high nibbles) one zero-extending load to 32
      * shorts, a mask and a shift for the nibbles, two 16-bit multiplies against
      * {@link RoundedRows#wide} (≤ 15·127, exact), adjacent shorts summed into 16 int lanes per
@@ -124,31 +124,31 @@ final class KQuantDots {
                     // exactness), cost 7%
                     int s0 = first4((int) lo8);
                     int s1 = last4((int) lo8, hi4);
-                    if (WIDEN_Q4_K) {
+                    if (Simd.SHORT_PRODUCTS) {
                         IntVector s = IntVector.zero(I);
                         ShortVector q;
                         IntVector lo;
                         IntVector hi;
                         // sub-block pairs 0-3, written out (see above)
-                        q = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo + 16, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S32, 0);
-                        lo = q.and((short) 0xF).mul(ShortVector.fromArray(S32, xw, xq)).reinterpretAsInts();
-                        hi = q.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(S32, xw, xq + 32)).reinterpretAsInts();
+                        q = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo + 16, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, Simd.SW, 0);
+                        lo = q.and((short) 0xF).mul(ShortVector.fromArray(Simd.SW, xw, xq)).reinterpretAsInts();
+                        hi = q.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(Simd.SW, xw, xq + 32)).reinterpretAsInts();
                         // an int lane holds shorts h and l: (v + (v << 16)) >> 16 is h + l (≤ 3810)
                         s = s.add(lo.add(lo.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(s0 & 0xFF))
                                 .add(hi.add(hi.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul((s0 >>> 8) & 0xFF));
-                        q = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo + 48, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S32, 0);
-                        lo = q.and((short) 0xF).mul(ShortVector.fromArray(S32, xw, xq + 64)).reinterpretAsInts();
-                        hi = q.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(S32, xw, xq + 96)).reinterpretAsInts();
+                        q = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo + 48, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, Simd.SW, 0);
+                        lo = q.and((short) 0xF).mul(ShortVector.fromArray(Simd.SW, xw, xq + 64)).reinterpretAsInts();
+                        hi = q.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(Simd.SW, xw, xq + 96)).reinterpretAsInts();
                         s = s.add(lo.add(lo.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul((s0 >>> 16) & 0xFF))
                                 .add(hi.add(hi.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul((s0 >>> 24) & 0xFF));
-                        q = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo + 80, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S32, 0);
-                        lo = q.and((short) 0xF).mul(ShortVector.fromArray(S32, xw, xq + 128)).reinterpretAsInts();
-                        hi = q.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(S32, xw, xq + 160)).reinterpretAsInts();
+                        q = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo + 80, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, Simd.SW, 0);
+                        lo = q.and((short) 0xF).mul(ShortVector.fromArray(Simd.SW, xw, xq + 128)).reinterpretAsInts();
+                        hi = q.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(Simd.SW, xw, xq + 160)).reinterpretAsInts();
                         s = s.add(lo.add(lo.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(s1 & 0xFF))
                                 .add(hi.add(hi.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul((s1 >>> 8) & 0xFF));
-                        q = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo + 112, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S32, 0);
-                        lo = q.and((short) 0xF).mul(ShortVector.fromArray(S32, xw, xq + 192)).reinterpretAsInts();
-                        hi = q.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(S32, xw, xq + 224)).reinterpretAsInts();
+                        q = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo + 112, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, Simd.SW, 0);
+                        lo = q.and((short) 0xF).mul(ShortVector.fromArray(Simd.SW, xw, xq + 192)).reinterpretAsInts();
+                        hi = q.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(Simd.SW, xw, xq + 224)).reinterpretAsInts();
                         s = s.add(lo.add(lo.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul((s1 >>> 16) & 0xFF))
                                 .add(hi.add(hi.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul((s1 >>> 24) & 0xFF));
                         acc = ((FloatVector) s.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, dw * dx), acc);
@@ -213,14 +213,7 @@ final class KQuantDots {
 
     /** Bytes in a register of {@link Simd#I}'s shape. */
     private static final VectorSpecies<Byte> BI = VectorSpecies.of(byte.class, I.vectorShape());
-    /**
-     * Whether {@link #Q4_K} works on 16-bit lanes (512-bit registers) and reads {@link RoundedRows#wide};
-     * otherwise it shifts per lane and reads {@link RoundedRows#kOrder}.
-     */
-    static final boolean WIDEN_Q4_K = BI.vectorBitSize() == 512;
     private static final VectorSpecies<Byte> B32 = ByteVector.SPECIES_256;
-    /** Shorts filling a register (32 with AVX-512). */
-    private static final VectorSpecies<Short> S32 = VectorSpecies.of(short.class, I.vectorShape());
     /** Repeats 32 quant bytes across the register (a no-op with 256-bit registers). */
     private static final VectorShuffle<Byte> SPREAD32 = VectorShuffle.fromOp(BI, k -> k % 32);
     /** Per pass, the shift that brings lane k's low nibble down: byte {@code k/8 + t·L/8} of int {@code k%8}. */
@@ -234,7 +227,7 @@ final class KQuantDots {
     }
 
     /**
-     * Q6_K with 512-bit registers, products in 16-bit lanes. Per half super-block (128 weights):
+     * Q6_K with 512-bit registers ({@link Simd#SHORT_PRODUCTS}), products in 16-bit lanes. Per half super-block (128 weights):
      * three zero-extending loads give 32 shorts each of the two low-nibble rows and of the high
      * bits; masks, shifts and ors assemble the four 6-bit quant rows, minus 32; each row times
      * the 16-bit activations (|q - 32|·127 ≤ 4064), adjacent shorts summed into int lanes
@@ -261,27 +254,27 @@ final class KQuantDots {
                 ShortVector hi;
                 ShortVector h;
                 IntVector p;
-                lo = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S32, 0);
-                hi = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo + 32, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S32, 0);
-                h = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo + 128, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S32, 0);
-                p = lo.and((short) 0xF).or(h.reinterpretAsInts().lanewise(VectorOperators.LSHL, 4).reinterpretAsShorts().and((short) 0x30)).sub((short) 32).mul(ShortVector.fromArray(S32, xw, xq)).reinterpretAsInts();
+                lo = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, Simd.SW, 0);
+                hi = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo + 32, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, Simd.SW, 0);
+                h = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo + 128, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, Simd.SW, 0);
+                p = lo.and((short) 0xF).or(h.reinterpretAsInts().lanewise(VectorOperators.LSHL, 4).reinterpretAsShorts().and((short) 0x30)).sub((short) 32).mul(ShortVector.fromArray(Simd.SW, xw, xq)).reinterpretAsInts();
                 s = s.add(p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(sc.rearrange(Q6K_SCALES_0)));
-                p = hi.and((short) 0xF).or(h.reinterpretAsInts().lanewise(VectorOperators.LSHL, 2).reinterpretAsShorts().and((short) 0x30)).sub((short) 32).mul(ShortVector.fromArray(S32, xw, xq + 32)).reinterpretAsInts();
+                p = hi.and((short) 0xF).or(h.reinterpretAsInts().lanewise(VectorOperators.LSHL, 2).reinterpretAsShorts().and((short) 0x30)).sub((short) 32).mul(ShortVector.fromArray(Simd.SW, xw, xq + 32)).reinterpretAsInts();
                 s = s.add(p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(sc.rearrange(Q6K_SCALES_1)));
-                p = lo.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF).or(h.and((short) 0x30)).sub((short) 32).mul(ShortVector.fromArray(S32, xw, xq + 64)).reinterpretAsInts();
+                p = lo.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF).or(h.and((short) 0x30)).sub((short) 32).mul(ShortVector.fromArray(Simd.SW, xw, xq + 64)).reinterpretAsInts();
                 s = s.add(p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(sc.rearrange(Q6K_SCALES_2)));
-                p = hi.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF).or(h.reinterpretAsInts().lanewise(VectorOperators.LSHR, 2).reinterpretAsShorts().and((short) 0x30)).sub((short) 32).mul(ShortVector.fromArray(S32, xw, xq + 96)).reinterpretAsInts();
+                p = hi.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF).or(h.reinterpretAsInts().lanewise(VectorOperators.LSHR, 2).reinterpretAsShorts().and((short) 0x30)).sub((short) 32).mul(ShortVector.fromArray(Simd.SW, xw, xq + 96)).reinterpretAsInts();
                 s = s.add(p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(sc.rearrange(Q6K_SCALES_3)));
-                lo = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo + 64, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S32, 0);
-                hi = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo + 96, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S32, 0);
-                h = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo + 160, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S32, 0);
-                p = lo.and((short) 0xF).or(h.reinterpretAsInts().lanewise(VectorOperators.LSHL, 4).reinterpretAsShorts().and((short) 0x30)).sub((short) 32).mul(ShortVector.fromArray(S32, xw, xq + 128)).reinterpretAsInts();
+                lo = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo + 64, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, Simd.SW, 0);
+                hi = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo + 96, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, Simd.SW, 0);
+                h = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo + 160, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, Simd.SW, 0);
+                p = lo.and((short) 0xF).or(h.reinterpretAsInts().lanewise(VectorOperators.LSHL, 4).reinterpretAsShorts().and((short) 0x30)).sub((short) 32).mul(ShortVector.fromArray(Simd.SW, xw, xq + 128)).reinterpretAsInts();
                 s = s.add(p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(sc.rearrange(Q6K_SCALES_4)));
-                p = hi.and((short) 0xF).or(h.reinterpretAsInts().lanewise(VectorOperators.LSHL, 2).reinterpretAsShorts().and((short) 0x30)).sub((short) 32).mul(ShortVector.fromArray(S32, xw, xq + 160)).reinterpretAsInts();
+                p = hi.and((short) 0xF).or(h.reinterpretAsInts().lanewise(VectorOperators.LSHL, 2).reinterpretAsShorts().and((short) 0x30)).sub((short) 32).mul(ShortVector.fromArray(Simd.SW, xw, xq + 160)).reinterpretAsInts();
                 s = s.add(p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(sc.rearrange(Q6K_SCALES_5)));
-                p = lo.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF).or(h.and((short) 0x30)).sub((short) 32).mul(ShortVector.fromArray(S32, xw, xq + 192)).reinterpretAsInts();
+                p = lo.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF).or(h.and((short) 0x30)).sub((short) 32).mul(ShortVector.fromArray(Simd.SW, xw, xq + 192)).reinterpretAsInts();
                 s = s.add(p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(sc.rearrange(Q6K_SCALES_6)));
-                p = hi.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF).or(h.reinterpretAsInts().lanewise(VectorOperators.LSHR, 2).reinterpretAsShorts().and((short) 0x30)).sub((short) 32).mul(ShortVector.fromArray(S32, xw, xq + 224)).reinterpretAsInts();
+                p = hi.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF).or(h.reinterpretAsInts().lanewise(VectorOperators.LSHR, 2).reinterpretAsShorts().and((short) 0x30)).sub((short) 32).mul(ShortVector.fromArray(Simd.SW, xw, xq + 224)).reinterpretAsInts();
                 s = s.add(p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(sc.rearrange(Q6K_SCALES_7)));
                 acc = ((FloatVector) s.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, Simd.f16At(w, bo + 208) * x.scales[row * nb + b]), acc);
             }
@@ -289,16 +282,15 @@ final class KQuantDots {
         }
     };
 
-    /** Whether {@link #Q6_K_SHORTS} runs: its scale permutes are written for 16 int lanes. */
-    static final boolean Q6_K_IN_SHORTS = I.length() == 16;
-    private static final VectorShuffle<Integer> Q6K_SCALES_0 = Q6_K_IN_SHORTS ? VectorShuffle.fromOp(I, j -> 0 + j / 8) : null;
-    private static final VectorShuffle<Integer> Q6K_SCALES_1 = Q6_K_IN_SHORTS ? VectorShuffle.fromOp(I, j -> 2 + j / 8) : null;
-    private static final VectorShuffle<Integer> Q6K_SCALES_2 = Q6_K_IN_SHORTS ? VectorShuffle.fromOp(I, j -> 4 + j / 8) : null;
-    private static final VectorShuffle<Integer> Q6K_SCALES_3 = Q6_K_IN_SHORTS ? VectorShuffle.fromOp(I, j -> 6 + j / 8) : null;
-    private static final VectorShuffle<Integer> Q6K_SCALES_4 = Q6_K_IN_SHORTS ? VectorShuffle.fromOp(I, j -> 8 + j / 8) : null;
-    private static final VectorShuffle<Integer> Q6K_SCALES_5 = Q6_K_IN_SHORTS ? VectorShuffle.fromOp(I, j -> 10 + j / 8) : null;
-    private static final VectorShuffle<Integer> Q6K_SCALES_6 = Q6_K_IN_SHORTS ? VectorShuffle.fromOp(I, j -> 12 + j / 8) : null;
-    private static final VectorShuffle<Integer> Q6K_SCALES_7 = Q6_K_IN_SHORTS ? VectorShuffle.fromOp(I, j -> 14 + j / 8) : null;
+    /** Per row {@code k} of 32 weights, int lanes 0-7 take scale {@code 2k}, lanes 8-15 scale {@code 2k + 1}. */
+    private static final VectorShuffle<Integer> Q6K_SCALES_0 = Simd.SHORT_PRODUCTS ? VectorShuffle.fromOp(I, j -> j / 8) : null;
+    private static final VectorShuffle<Integer> Q6K_SCALES_1 = Simd.SHORT_PRODUCTS ? VectorShuffle.fromOp(I, j -> 2 + j / 8) : null;
+    private static final VectorShuffle<Integer> Q6K_SCALES_2 = Simd.SHORT_PRODUCTS ? VectorShuffle.fromOp(I, j -> 4 + j / 8) : null;
+    private static final VectorShuffle<Integer> Q6K_SCALES_3 = Simd.SHORT_PRODUCTS ? VectorShuffle.fromOp(I, j -> 6 + j / 8) : null;
+    private static final VectorShuffle<Integer> Q6K_SCALES_4 = Simd.SHORT_PRODUCTS ? VectorShuffle.fromOp(I, j -> 8 + j / 8) : null;
+    private static final VectorShuffle<Integer> Q6K_SCALES_5 = Simd.SHORT_PRODUCTS ? VectorShuffle.fromOp(I, j -> 10 + j / 8) : null;
+    private static final VectorShuffle<Integer> Q6K_SCALES_6 = Simd.SHORT_PRODUCTS ? VectorShuffle.fromOp(I, j -> 12 + j / 8) : null;
+    private static final VectorShuffle<Integer> Q6K_SCALES_7 = Simd.SHORT_PRODUCTS ? VectorShuffle.fromOp(I, j -> 14 + j / 8) : null;
 
     static final RowDot Q6_K = new KDot() {
         @Override

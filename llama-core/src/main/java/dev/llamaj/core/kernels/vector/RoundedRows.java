@@ -69,12 +69,13 @@ final class RoundedRows {
                 wide = grow(wide, n);
                 nibbleOrder = grow(nibbleOrder, n);
                 blockSumsQ8_0 = grow(blockSumsQ8_0, n / 32);
-                if (BlockDots.Q4_0_IN_PAIRS) {
+                // the Q4_0 layouts (Q4_1 and Q5_1, rounded Q8_1, read neither)
+                if (rounding == Rounding.Q8_0 && Simd.SHORT_PRODUCTS) {
                     int pairs = rows * ((cols / 32 + 1) / 2);
                     q4_0Pairs = grow(q4_0Pairs, 64 * pairs);
                     q4_0PairOffsets = grow(q4_0PairOffsets, 16 * pairs);
                     pairScales = grow(pairScales, 16 * pairs);
-                } else {
+                } else if (rounding == Rounding.Q8_0) {
                     values = grow(values, n);
                     q4_0Offsets = grow(q4_0Offsets, n / 32);
                 }
@@ -129,8 +130,10 @@ final class RoundedRows {
         for (int i = off; i < off + cols; i++) {
             wide[i] = quants[i];
         }
-        boolean pairs = BlockDots.Q4_0_IN_PAIRS;
-        if (!pairs) {
+        // only Q4_0 (rounded Q8_0) reads the pair layout or the float values; Q4_1 and Q5_1 (Q8_1) neither
+        boolean forQ4_0 = rounding == Rounding.Q8_0;
+        boolean pairs = forQ4_0 && Simd.SHORT_PRODUCTS;
+        if (forQ4_0 && !pairs) {
             for (int i = off; i < off + cols; i++) {
                 values[i] = quants[i];
             }
@@ -156,7 +159,7 @@ final class RoundedRows {
                     q4_0PairOffsets[16 * pair + 8 * half + i] = -sum;
                     pairScales[16 * pair + 8 * half + i] = scales[b] * 0x1p112f;
                 }
-            } else {
+            } else if (forQ4_0) {
                 q4_0Offsets[b] = -24f * sum / L;
             }
             for (int t = 0; t < 16 / L; t++) {
@@ -182,7 +185,7 @@ final class RoundedRows {
         for (int g = off / 32; g < (off + cols) / 32; g++) {
             pairSums[g] = blockSums[2 * g] + blockSums[2 * g + 1];
         }
-        if (KQuantDots.WIDEN_Q4_K) {
+        if (Simd.SHORT_PRODUCTS) {
             return; // that Q4_K dot reads wide
         }
         int L = Simd.L;

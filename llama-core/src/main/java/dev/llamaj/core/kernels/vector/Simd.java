@@ -28,6 +28,14 @@ final class Simd {
     static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
     /** Ints over the bytes of a {@link #B} register: x86 shifts 32-bit lanes but has no byte or reliable short shift. */
     static final VectorSpecies<Integer> IB = VectorSpecies.of(int.class, B.vectorShape());
+    /**
+     * Whether registers hold 512 bits, so that the dots with products in 16-bit lanes run (Q4_0,
+     * Q4_K, Q6_K: 32 shorts per register, pair sums into 16 int lanes); narrower registers keep the
+     * float-domain dots.
+     */
+    static final boolean SHORT_PRODUCTS = L == 16;
+    /** Shorts filling a whole register (32 with AVX-512), for the {@link #SHORT_PRODUCTS} dots. */
+    static final VectorSpecies<Short> SW = VectorSpecies.of(short.class, F.vectorShape());
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);

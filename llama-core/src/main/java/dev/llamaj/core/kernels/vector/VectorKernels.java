@@ -110,7 +110,7 @@ public final class VectorKernels implements Kernels {
             case F16 -> FloatDots.F16;
             case BF16 -> FloatDots.BF16;
             case Q8_0 -> BlockDots.Q8_0;
-            case Q4_0 -> BlockDots.Q4_0_IN_PAIRS ? BlockDots.Q4_0_PAIRS : BlockDots.Q4_0;
+            case Q4_0 -> Simd.SHORT_PRODUCTS ? BlockDots.Q4_0_PAIRS : BlockDots.Q4_0;
             case Q4_1 -> BlockDots.Q4_1;
             case Q5_0 -> BlockDots.Q5_0;
             case Q5_1 -> BlockDots.Q5_1;
@@ -118,7 +118,7 @@ public final class VectorKernels implements Kernels {
             case Q3_K -> KQuantDots.Q3_K;
             case Q4_K -> KQuantDots.Q4_K;
             case Q5_K -> KQuantDots.Q5_K;
-            case Q6_K -> KQuantDots.Q6_K_IN_SHORTS ? KQuantDots.Q6_K_SHORTS : KQuantDots.Q6_K;
+            case Q6_K -> Simd.SHORT_PRODUCTS ? KQuantDots.Q6_K_SHORTS : KQuantDots.Q6_K;
             default -> throw new UnsupportedOperationException("the vector kernels cannot multiply " + type + " weights");
         };
     }
