@@ -63,7 +63,7 @@ final class BlockDots {
     };
 
     /**
-     * Q4_0 with registers under 512 bits ({@link #Q4_0_PAIRS} otherwise), in the float domain,
+     * Q4_0 with registers under 512 bits ({@link #Q4_0_QUADS} otherwise), in the float domain,
      * shaped to cut instructions per 18-byte block (the kernel is compute-bound: ~10 GB/s from
      * memory, about the same from cache):
      * <ul>
@@ -130,25 +130,27 @@ final class BlockDots {
     };
 
     /**
-     * Q4_0 with 512-bit registers ({@link Simd#SHORT_PRODUCTS}; a 64-byte load holds two 18-byte
-     * blocks): two blocks per pass, their products in 16-bit lanes.
+     * Q4_0 with 512-bit registers ({@link Simd#SHORT_PRODUCTS}): four blocks (72 bytes, 128
+     * weights) per pass, their products in 16-bit lanes.
      * <ul>
-     *   <li>one 64-byte load brings both blocks (36 bytes): scales and quants;</li>
-     *   <li>one byte permute makes 32 short lanes of quant bytes, block A's in lanes 0-15 and block
-     *       B's in 16-31; masking (and a shift) leaves the low and the high nibbles, {@code q} in
-     *       [0, 15];</li>
-     *   <li>{@code q·x} for both halves by two 16-bit multiplies against {@link RoundedRows#q4_0Pairs}
-     *       and one add: at most 2·15·128 = 3840, exact in 16 bits;</li>
-     *   <li>adjacent short lanes summed into 16 int lanes (8 per block), plus {@code -Σx} per lane
-     *       ({@link RoundedRows#q4_0PairOffsets}), which makes the 8 lanes' total {@code Σ (q - 8)·x};</li>
-     *   <li>both F16 scales converted in the vector unit (as {@link Simd#f16}), spread over their
-     *       blocks' lanes and multiplied by the activation scales ({@link RoundedRows#pairScales}).</li>
+     *   <li>two overlapping 64-byte loads cover the four blocks; one two-register byte permute
+     *       ({@code selectFrom}, {@code vpermi2b}) gathers their 64 quant bytes, block k's in short
+     *       lanes 8k to 8k+7, two bytes (four nibbles) per lane;</li>
+     *   <li>masks and shifts of that one register give four short vectors, each of one nibble
+     *       position, {@code q} in [0, 15], multiplied (16-bit) against the matching activations in
+     *       {@link RoundedRows#q4_0Quads} and added: at most 4·15·128 = 7680, exact in 16 bits;</li>
+     *   <li>adjacent short lanes summed into 16 int lanes (4 per block), plus {@code -2·Σx} per lane
+     *       ({@link RoundedRows#q4_0QuadOffsets}), which makes the 4 lanes' total {@code Σ (q - 8)·x};</li>
+     *   <li>the four F16 scales permuted out of the first load into the top half of their blocks'
+     *       int lanes and shifted into a float's place, times the activation scales
+     *       ({@link RoundedRows#quadScales}, which carry the re-bias 2^112).</li>
      * </ul>
-     * Each block's integer sum is exact, as in the scalar path; results differ from it only in the
-     * order the scaled lane sums are added. A pair whose 64-byte load would read past the tensor's
-     * end, and an odd last block, take the scalar path.
+     * About 27 vector instructions per 128 weights, against 38 for two 2-block passes (the former
+     * pair kernel, one load and one permute per 36 bytes). Each block's integer sum is exact, as
+     * in the scalar path; results differ from it only in the order the scaled lane sums are added.
+     * Blocks past the last whole quad of a row take the scalar path.
      */
-    static final RowDot Q4_0_PAIRS = new RowDot() {
+    static final RowDot Q4_0_QUADS = new RowDot() {
         @Override
         public Rounding rounding() {
             return Rounding.Q8_0;
@@ -157,36 +159,40 @@ final class BlockDots {
         @Override
         public float dot(MemorySegment w, long off, RoundedRows x, float[] raw, int row) {
             int nb = x.cols / 32;
-            int so = row * nb;
-            short[] xs = x.q4_0Pairs;
-            int[] offsets = x.q4_0PairOffsets;
-            float[] dx = x.pairScales;
-            long room = w.byteSize() - off - 64;
-            int pairs = room < 0 ? 0 : (int) Math.min(nb / 2, room / 36 + 1);
+            int quads = nb / 4;
+            short[] xs = x.q4_0Quads;
+            int[] offsets = x.q4_0QuadOffsets;
+            float[] dx = x.quadScales;
             FloatVector acc = FloatVector.zero(F);
-            for (int p = 0; p < pairs; p++) {
-                long bo = off + 36L * p;
-                int xp = row * ((nb + 1) / 2) + p;
-                ByteVector all = ByteVector.fromMemorySegment(BI, w, bo, LE);
-                IntVector q = all.rearrange(PAIR_QUANTS).reinterpretAsInts();
-                ShortVector lo = q.and(LOW_NIBBLES).reinterpretAsShorts();
-                ShortVector hi = q.lanewise(VectorOperators.LSHR, 4).and(LOW_NIBBLES).reinterpretAsShorts();
-                IntVector prod = lo.mul(ShortVector.fromArray(Simd.SW, xs, 64 * xp))
-                        .add(hi.mul(ShortVector.fromArray(Simd.SW, xs, 64 * xp + 32))).reinterpretAsInts();
+            for (int g = 0; g < quads; g++) {
+                long bo = off + 72L * g;
+                int xg = row * quads + g;
+                // bytes 0-63 and 8-71 of the quad: a whole 72 bytes, nothing read past the quad
+                ByteVector first = ByteVector.fromMemorySegment(BI, w, bo, LE);
+                ByteVector last = ByteVector.fromMemorySegment(BI, w, bo + 8, LE);
+                IntVector q = QUAD_QUANTS.selectFrom(first, last).reinterpretAsInts();
+                // a short lane holds quant bytes i, i+1 of its block: elements i, i+16 (low, high nibble of i), i+1, i+17
+                ShortVector e0 = q.and(LOW_NIBBLES).reinterpretAsShorts();
+                ShortVector e1 = q.lanewise(VectorOperators.LSHR, 4).and(LOW_NIBBLES).reinterpretAsShorts();
+                ShortVector e2 = q.lanewise(VectorOperators.LSHR, 8).and(LOW_NIBBLES).reinterpretAsShorts();
+                ShortVector e3 = q.lanewise(VectorOperators.LSHR, 12).and(LOW_NIBBLES).reinterpretAsShorts();
+                int xq = 128 * xg;
+                IntVector prod = e0.mul(ShortVector.fromArray(Simd.SW, xs, xq))
+                        .add(e1.mul(ShortVector.fromArray(Simd.SW, xs, xq + 32)))
+                        .add(e2.mul(ShortVector.fromArray(Simd.SW, xs, xq + 64))
+                                .add(e3.mul(ShortVector.fromArray(Simd.SW, xs, xq + 96)))).reinterpretAsInts();
                 // an int lane holds shorts h (high) and l: (v + (v << 16)) >> 16 is h + l while that fits in 16 bits
                 IntVector sums = prod.add(prod.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                        .add(IntVector.fromArray(I, offsets, 16 * xp));
-                // the two F16 scales (shorts 0 and 9) spread over their blocks' lanes first, then converted as
-                // Simd.f16 converts: the other shorts (quants read as F16) made subnormal floats, 4 times slower
-                IntVector h = ((IntVector) all.reinterpretAsShorts().convertShape(VectorOperators.S2I, I, 0)).rearrange(PAIR_SCALES);
-                // (pairScales carry Simd.f16's factor 2^112)
-                FloatVector scale = h.lanewise(VectorOperators.LSHL, 13).and(F16_SIGN_AND_MAGNITUDE).reinterpretAsFloats()
-                        .mul(FloatVector.fromArray(F, dx, 16 * xp));
+                        .add(IntVector.fromArray(I, offsets, 16 * xg));
+                // block k's F16 scale in the top half of int lanes 4k..4k+3, then moved to a float's place as
+                // Simd.f16 does (the bits below it masked off); quadScales carry Simd.f16's factor 2^112
+                FloatVector scale = first.rearrange(QUAD_SCALES).reinterpretAsInts().lanewise(VectorOperators.ASHR, 3)
+                        .and(F16_SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(FloatVector.fromArray(F, dx, 16 * xg));
                 acc = ((FloatVector) sums.convert(VectorOperators.I2F, 0)).fma(scale, acc);
             }
             float tail = 0;
-            for (int b = 2 * pairs; b < nb; b++) {
-                tail += q4_0Block(w, off + 18L * b, x, row * x.cols + 32 * b, so + b);
+            for (int b = 4 * quads; b < nb; b++) {
+                tail += q4_0Block(w, off + 18L * b, x, row * x.cols + 32 * b, row * nb + b);
             }
             return acc.reduceLanes(VectorOperators.ADD) + tail;
         }
@@ -204,13 +210,29 @@ final class BlockDots {
         return Simd.f16At(w, bo) * x.scales[s] * isum;
     }
 
-    /** Short lane {@code s} (both its bytes) from quant byte {@code s} of block A (s &lt; 16) or {@code s - 16} of block B. */
-    private static final VectorShuffle<Byte> PAIR_QUANTS = Simd.SHORT_PRODUCTS
-            ? VectorShuffle.fromOp(BI, k -> k / 2 < 16 ? 2 + k / 2 : 20 + k / 2 - 16) : null;
-    /** Lanes 0-7 from lane 0 (block A's scale), 8-15 from lane 9 (block B's, bytes 18-19). */
-    private static final VectorShuffle<Integer> PAIR_SCALES = Simd.SHORT_PRODUCTS ? VectorShuffle.fromOp(I, k -> k < 8 ? 0 : 9) : null;
+    /**
+     * Indexes into the two loads of a quad (bytes 0-63, then 64 + bytes 8-71): byte {@code 16k + i}
+     * of the result is quant byte {@code i} of block {@code k} (quad byte {@code 18k + 2 + i});
+     * block 3's come from the second load.
+     */
+    private static final ByteVector QUAD_QUANTS = Simd.SHORT_PRODUCTS
+            ? ByteVector.fromArray(BI, quadQuantIndexes(), 0) : null;
+    /** Int lane {@code m}'s bytes 2 and 3 from block {@code m/4}'s scale (quad bytes {@code 18·(m/4)}, +1); bytes 0 and 1 are masked off. */
+    private static final VectorShuffle<Byte> QUAD_SCALES = Simd.SHORT_PRODUCTS
+            ? VectorShuffle.fromOp(BI, n -> 18 * (n / 16) + Math.max(0, n % 4 - 2)) : null;
+
+    private static byte[] quadQuantIndexes() {
+        byte[] index = new byte[64];
+        for (int n = 0; n < 64; n++) {
+            int k = n / 16;
+            int i = n % 16;
+            index[n] = (byte) (k < 3 ? 18 * k + 2 + i : 64 + 18 * k + 2 + i - 8);
+        }
+        return index;
+    }
+
     private static final int LOW_NIBBLES = 0x000F000F;
-    /** An F16 shifted left by 13 in a sign-extended int: keep the sign (bit 31) and the 15 magnitude bits. */
+    /** An F16 in an int's top half shifted right by 3 (arithmetic): keep the sign (bit 31) and the 15 magnitude bits. */
     private static final int F16_SIGN_AND_MAGNITUDE = 0x8FFFE000;
 
     /** Per pass {@code t}, the shuffle that puts quant byte {@code t·L + j} (block byte 2 + t·L + j) in byte 2 of int lane {@code j}. */

@@ -25,18 +25,20 @@ final class RoundedRows {
      */
     float[] q4_0Offsets = new float[0];
     /**
-     * Q8_0 quants for {@link BlockDots#Q4_0_PAIRS}, per pair of blocks A, B of a row: A's first 16,
-     * B's first 16, A's last 16, B's last 16 (the low nibbles' and the high nibbles' partners).
+     * Q8_0 quants for {@link BlockDots#Q4_0_QUADS}, 128 shorts per four blocks of a row: four runs
+     * of 32, run {@code e} lane {@code j} holding the element of block {@code j/8} that nibble
+     * {@code e} of that lane's two weight bytes {@code i = 2·(j%8)}, {@code i+1} holds:
+     * {@code i}, {@code i+16}, {@code i+1}, {@code i+17}.
      */
-    short[] q4_0Pairs = new short[0];
-    /** Per pair of Q8_0 blocks, 16 ints: {@code -Σx} of block A in lanes 0-7, of block B in 8-15. */
-    int[] q4_0PairOffsets = new int[0];
+    short[] q4_0Quads = new short[0];
+    /** Per four Q8_0 blocks, 16 ints: {@code -2·Σx} of block {@code m/4} in lane {@code m}. */
+    int[] q4_0QuadOffsets = new int[0];
     /**
-     * Per pair of Q8_0 blocks, 16 floats: A's scale in lanes 0-7, B's in 8-15, times 2^112 (the
+     * Per four Q8_0 blocks, 16 floats: block {@code m/4}'s scale in lane {@code m}, times 2^112 (the
      * re-bias of an F16 read into a float's place, {@link Simd#f16}). Exact: scales are F16 values,
      * at most 65504 &lt; 2^16, so the product stays below 2^128.
      */
-    float[] pairScales = new float[0];
+    float[] quadScales = new float[0];
     float[] scales = new float[0];
     float[] sums = new float[0];
     int[] blockSums = new int[0];
@@ -71,10 +73,10 @@ final class RoundedRows {
                 blockSumsQ8_0 = grow(blockSumsQ8_0, n / 32);
                 // the Q4_0 layouts (Q4_1 and Q5_1, rounded Q8_1, read neither)
                 if (rounding == Rounding.Q8_0 && Simd.SHORT_PRODUCTS) {
-                    int pairs = rows * ((cols / 32 + 1) / 2);
-                    q4_0Pairs = grow(q4_0Pairs, 64 * pairs);
-                    q4_0PairOffsets = grow(q4_0PairOffsets, 16 * pairs);
-                    pairScales = grow(pairScales, 16 * pairs);
+                    int quads = rows * (cols / 128);
+                    q4_0Quads = grow(q4_0Quads, 128 * quads);
+                    q4_0QuadOffsets = grow(q4_0QuadOffsets, 16 * quads);
+                    quadScales = grow(quadScales, 16 * quads);
                 } else if (rounding == Rounding.Q8_0) {
                     values = grow(values, n);
                     q4_0Offsets = grow(q4_0Offsets, n / 32);
@@ -124,42 +126,45 @@ final class RoundedRows {
 
     /**
      * The row's quants widened for {@link BlockDots#Q8_0}, laid out for the Q4_0 dot that runs
-     * ({@link BlockDots#Q4_0_PAIRS} or {@link BlockDots#Q4_0}), and in the other nibble formats' lane order.
+     * ({@link BlockDots#Q4_0_QUADS} or {@link BlockDots#Q4_0}), and in the other nibble formats' lane order.
      */
     private void layoutForQ8_0AndQ4_0(int off) {
         for (int i = off; i < off + cols; i++) {
             wide[i] = quants[i];
         }
-        // only Q4_0 (rounded Q8_0) reads the pair layout or the float values; Q4_1 and Q5_1 (Q8_1) neither
+        // only Q4_0 (rounded Q8_0) reads the quad layout or the float values; Q4_1 and Q5_1 (Q8_1) neither
         boolean forQ4_0 = rounding == Rounding.Q8_0;
-        boolean pairs = forQ4_0 && Simd.SHORT_PRODUCTS;
-        if (forQ4_0 && !pairs) {
+        boolean quads = forQ4_0 && Simd.SHORT_PRODUCTS;
+        if (forQ4_0 && !quads) {
             for (int i = off; i < off + cols; i++) {
                 values[i] = quants[i];
             }
         }
         int L = Simd.L;
-        int pairsPerRow = (cols / 32 + 1) / 2;
+        int quadsPerRow = cols / 128;
         for (int b = off / 32; b < (off + cols) / 32; b++) {
             int sum = 0;
             for (int i = 0; i < 32; i++) {
                 sum += quants[32 * b + i];
             }
             blockSumsQ8_0[b] = sum;
-            if (pairs) {
-                // pairs restart at each row: a row of an odd block count ends in half a pair
-                int local = b - off / 32;
-                int pair = off / cols * pairsPerRow + local / 2;
-                int half = local % 2;
-                for (int i = 0; i < 16; i++) {
-                    q4_0Pairs[64 * pair + 16 * half + i] = quants[32 * b + i];
-                    q4_0Pairs[64 * pair + 32 + 16 * half + i] = quants[32 * b + 16 + i];
+            int local = b - off / 32;
+            if (quads && local / 4 < quadsPerRow) {
+                // quads restart at each row; blocks past a row's last whole quad are read by the scalar path
+                int quad = off / cols * quadsPerRow + local / 4;
+                int k = local % 4;
+                for (int j = 8 * k; j < 8 * k + 8; j++) {
+                    int i = 2 * (j % 8);
+                    q4_0Quads[128 * quad + j] = quants[32 * b + i];
+                    q4_0Quads[128 * quad + 32 + j] = quants[32 * b + i + 16];
+                    q4_0Quads[128 * quad + 64 + j] = quants[32 * b + i + 1];
+                    q4_0Quads[128 * quad + 96 + j] = quants[32 * b + i + 17];
                 }
-                for (int i = 0; i < 8; i++) {
-                    q4_0PairOffsets[16 * pair + 8 * half + i] = -sum;
-                    pairScales[16 * pair + 8 * half + i] = scales[b] * 0x1p112f;
+                for (int m = 4 * k; m < 4 * k + 4; m++) {
+                    q4_0QuadOffsets[16 * quad + m] = -2 * sum;
+                    quadScales[16 * quad + m] = scales[b] * 0x1p112f;
                 }
-            } else if (forQ4_0) {
+            } else if (forQ4_0 && !quads) {
                 q4_0Offsets[b] = -24f * sum / L;
             }
             for (int t = 0; t < 16 / L; t++) {
