@@ -73,16 +73,18 @@ final class KQuantDots {
     }
 
     /**
-     * Q4_K. With 512-bit registers ({@link Simd#SHORT_PRODUCTS}; it reads {@link RoundedRows#wide}), products in 16-bit lanes: per 64 weights
-     * (32 quant bytes: two sub-blocks of 32, low and high nibbles) one zero-extending load to 32
-     * shorts, a mask and a shift for the nibbles, two 16-bit multiplies against
-     * {@link RoundedRows#wide} (≤ 15·127, exact), adjacent shorts summed into 16 int lanes per
-     * sub-block ({@code (v + (v << 16)) >> 16}, ≤ 3810), times the sub-block's 6-bit scale into an
-     * int accumulator (≤ 8·3810·63 per lane); the super-block's ints become floats once, times
-     * {@code d_w·d_x}. About 30% faster than the float-domain dot it replaced there (JMH 5632×2048,
-     * per-fork best: in cache 602-660 vs 881-929 µs). The four sub-block pairs are written out: as a
-     * loop C2 kept range checks and branches between the iterations (716 µs), as a helper method it
-     * was not inlined and boxed the vectors (3500 µs).
+     * Q4_K. With 512-bit registers ({@link Simd#SHORT_PRODUCTS}), products in 16-bit lanes. Per 128
+     * weights (64 quant bytes: sub-blocks 4h to 4h+3) one 64-byte load; a short lane holds two quant
+     * bytes of one 32-byte group, and masks and shifts give its four nibbles, multiplied (16-bit)
+     * against {@link RoundedRows#q4kQuads} (≤ 15·127, exact). The low nibbles' products (first
+     * sub-block of each group) are added, the high nibbles' too, and each is summed into 16 int
+     * lanes ({@code (v + (v << 16)) >> 16}, ≤ 4·15·127), 8 per sub-block, times a vector of the two
+     * sub-blocks' 6-bit scales (one permute of the eight scales) into an int accumulator; the
+     * super-block's ints become floats once, times {@code d_w·d_x}. Against the former pass per 64
+     * weights (a zero-extending 32-byte load, two pair sums and two scale multiplies per sub-block
+     * pair), JMH 5632×2048, per-fork best, alternated: in cache 591-621 vs 636-660 µs, from DRAM
+     * 573-621 vs 665-750. The two halves are written out: as a loop C2 kept range checks and
+     * branches between the iterations, as a helper method it was not inlined and boxed the vectors.
      *
      * <p>With narrower registers, in the float domain: per 32 quant bytes the bytes are repeated
      * across the register with one byte permute, then a per-lane variable shift and mask isolates
@@ -99,7 +101,6 @@ final class KQuantDots {
         public float dot(MemorySegment w, long off, RoundedRows x, float[] raw, int row) {
             int nb = x.cols / 256;
             float[] xr = x.kOrder;
-            short[] xw = x.wide;
             long room = w.byteSize() - off - 16 - 96 - BI.vectorByteSize();
             int fast = room < 0 ? 0 : (int) Math.min(nb, room / 144 + 1);
             FloatVector acc = FloatVector.zero(F);
@@ -118,6 +119,9 @@ final class KQuantDots {
                 long lo8 = (h0 >>> 32) | (h1 << 32);
                 int hi4 = (int) (h1 >>> 32);
                 int mins4 = (int) (lo8 >>> 32);
+                // unpacked here, before the vector code: after it, C2 had passed its node-count cutoff and called
+                // last4 out of line
+                long m8 = (first4(mins4) & 0xFFFFFFFFL) | (long) last4(mins4, hi4 >>> 4) << 32;
                 if (b < fast) {
                     // the scales packed four to an int, picked per pair with shifts: a branch per sub-block on which
                     // half of the 12 bytes holds its bits, and an int broadcast (FloatVector.broadcast(long) checks
@@ -125,32 +129,39 @@ final class KQuantDots {
                     int s0 = first4((int) lo8);
                     int s1 = last4((int) lo8, hi4);
                     if (Simd.SHORT_PRODUCTS) {
-                        IntVector s = IntVector.zero(I);
-                        ShortVector q;
-                        IntVector lo;
-                        IntVector hi;
-                        // sub-block pairs 0-3, written out (see above)
-                        q = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo + 16, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, Simd.SW, 0);
-                        lo = q.and((short) 0xF).mul(ShortVector.fromArray(Simd.SW, xw, xq)).reinterpretAsInts();
-                        hi = q.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(Simd.SW, xw, xq + 32)).reinterpretAsInts();
-                        // an int lane holds shorts h and l: (v + (v << 16)) >> 16 is h + l (≤ 3810)
-                        s = s.add(lo.add(lo.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(s0 & 0xFF))
-                                .add(hi.add(hi.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul((s0 >>> 8) & 0xFF));
-                        q = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo + 48, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, Simd.SW, 0);
-                        lo = q.and((short) 0xF).mul(ShortVector.fromArray(Simd.SW, xw, xq + 64)).reinterpretAsInts();
-                        hi = q.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(Simd.SW, xw, xq + 96)).reinterpretAsInts();
-                        s = s.add(lo.add(lo.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul((s0 >>> 16) & 0xFF))
-                                .add(hi.add(hi.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul((s0 >>> 24) & 0xFF));
-                        q = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo + 80, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, Simd.SW, 0);
-                        lo = q.and((short) 0xF).mul(ShortVector.fromArray(Simd.SW, xw, xq + 128)).reinterpretAsInts();
-                        hi = q.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(Simd.SW, xw, xq + 160)).reinterpretAsInts();
-                        s = s.add(lo.add(lo.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(s1 & 0xFF))
-                                .add(hi.add(hi.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul((s1 >>> 8) & 0xFF));
-                        q = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo + 112, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, Simd.SW, 0);
-                        lo = q.and((short) 0xF).mul(ShortVector.fromArray(Simd.SW, xw, xq + 192)).reinterpretAsInts();
-                        hi = q.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(Simd.SW, xw, xq + 224)).reinterpretAsInts();
-                        s = s.add(lo.add(lo.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul((s1 >>> 16) & 0xFF))
-                                .add(hi.add(hi.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul((s1 >>> 24) & 0xFF));
+                        // the eight scales (6-bit: sign extension is zero extension) into int lanes 0-7, then one permute per pair of sub-blocks
+                        // that share a product vector below: lanes 0-7 the first's scale, 8-15 the second's
+                        IntVector scales = (IntVector) LongVector.broadcast(LongVector.SPECIES_128, (s0 & 0xFFFFFFFFL) | (long) s1 << 32)
+                                .reinterpretAsBytes().convertShape(VectorOperators.B2I, I, 0);
+                        short[] xq4 = x.q4kQuads;
+                        // first half (sub-blocks 0-3): a short lane holds quant bytes 2j, 2j+1 of one 32-byte group, whose
+                        // low nibbles are elements of its first sub-block and high nibbles of its second
+                        IntVector q = ByteVector.fromMemorySegment(BI, w, bo + 16, LE).reinterpretAsInts();
+                        IntVector even = q.and(LOW_NIBBLES).reinterpretAsShorts().mul(ShortVector.fromArray(Simd.SW, xq4, xq))
+                                .add(q.lanewise(VectorOperators.LSHR, 8).and(LOW_NIBBLES).reinterpretAsShorts()
+                                        .mul(ShortVector.fromArray(Simd.SW, xq4, xq + 32))).reinterpretAsInts();
+                        IntVector odd = q.lanewise(VectorOperators.LSHR, 4).and(LOW_NIBBLES).reinterpretAsShorts()
+                                .mul(ShortVector.fromArray(Simd.SW, xq4, xq + 64))
+                                .add(q.lanewise(VectorOperators.LSHR, 12).and(LOW_NIBBLES).reinterpretAsShorts()
+                                        .mul(ShortVector.fromArray(Simd.SW, xq4, xq + 96))).reinterpretAsInts();
+                        // an int lane holds shorts h and l: (v + (v << 16)) >> 16 is h + l (≤ 4·15·127)
+                        IntVector s = even.add(even.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                                .mul(scales.rearrange(Q4K_SCALES_02))
+                                .add(odd.add(odd.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                                        .mul(scales.rearrange(Q4K_SCALES_13)));
+                        // second half (sub-blocks 4-7)
+                        q = ByteVector.fromMemorySegment(BI, w, bo + 80, LE).reinterpretAsInts();
+                        even = q.and(LOW_NIBBLES).reinterpretAsShorts().mul(ShortVector.fromArray(Simd.SW, xq4, xq + 128))
+                                .add(q.lanewise(VectorOperators.LSHR, 8).and(LOW_NIBBLES).reinterpretAsShorts()
+                                        .mul(ShortVector.fromArray(Simd.SW, xq4, xq + 160))).reinterpretAsInts();
+                        odd = q.lanewise(VectorOperators.LSHR, 4).and(LOW_NIBBLES).reinterpretAsShorts()
+                                .mul(ShortVector.fromArray(Simd.SW, xq4, xq + 192))
+                                .add(q.lanewise(VectorOperators.LSHR, 12).and(LOW_NIBBLES).reinterpretAsShorts()
+                                        .mul(ShortVector.fromArray(Simd.SW, xq4, xq + 224))).reinterpretAsInts();
+                        s = s.add(even.add(even.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                                        .mul(scales.rearrange(Q4K_SCALES_46)))
+                                .add(odd.add(odd.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                                        .mul(scales.rearrange(Q4K_SCALES_57)));
                         acc = ((FloatVector) s.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, dw * dx), acc);
                     } else {
                         FloatVector s = FloatVector.zero(F);
@@ -183,7 +194,6 @@ final class KQuantDots {
                 // reduced once per row: 6-9% faster than the eight scalar products it replaces, alternated in JMH
                 // 5632x2048 from DRAM (fp512) and in cache. (Vectorizing the scale broadcasts too cost 8%: it moved
                 // work from the scalar pipes, which overlap, onto the vector pipes, which are the bottleneck.)
-                long m8 = (first4(mins4) & 0xFFFFFFFFL) | (long) last4(mins4, hi4 >>> 4) << 32;
                 FloatVector m = (FloatVector) LongVector.broadcast(LongVector.SPECIES_128, m8).reinterpretAsBytes()
                         .convertShape(VectorOperators.B2F, F8, 0);
                 minsV = m.mul(FloatVector.fromArray(F8, x.pairSums, 8 * (row * nb + b))).fma(FloatVector.broadcast(F8, dmin * dx), minsV);
@@ -191,6 +201,13 @@ final class KQuantDots {
             return acc.reduceLanes(VectorOperators.ADD) + tail - minsV.reduceLanes(VectorOperators.ADD);
         }
     };
+
+    private static final int LOW_NIBBLES = 0x000F000F;
+    /** Int lanes 0-7 from scale lane {@code a}, 8-15 from {@code b}: the two sub-blocks of a product vector in {@link #Q4_K}. */
+    private static final VectorShuffle<Integer> Q4K_SCALES_02 = Simd.SHORT_PRODUCTS ? VectorShuffle.fromOp(I, j -> j < 8 ? 0 : 2) : null;
+    private static final VectorShuffle<Integer> Q4K_SCALES_13 = Simd.SHORT_PRODUCTS ? VectorShuffle.fromOp(I, j -> j < 8 ? 1 : 3) : null;
+    private static final VectorShuffle<Integer> Q4K_SCALES_46 = Simd.SHORT_PRODUCTS ? VectorShuffle.fromOp(I, j -> j < 8 ? 4 : 6) : null;
+    private static final VectorShuffle<Integer> Q4K_SCALES_57 = Simd.SHORT_PRODUCTS ? VectorShuffle.fromOp(I, j -> j < 8 ? 5 : 7) : null;
 
     /** Eight float lanes: one per sub-block of a super-block. */
     private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;

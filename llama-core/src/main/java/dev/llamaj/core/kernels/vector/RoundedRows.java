@@ -9,10 +9,17 @@ final class RoundedRows {
     int cols;
     float[] floats = new float[0];
     byte[] quants = new byte[0];
-    /** Q8_0/Q8_K quants widened to 16 bits once per row, so the Q8_0, Q6_K and (512-bit) Q4_K dots need not widen them per weight row. */
+    /** Q8_0/Q8_K quants widened to 16 bits once per row, so the Q8_0 and (512-bit) Q6_K dots need not widen them per weight row. */
     short[] wide = new short[0];
     /** Q8_0/Q8_1 quants as floats in the lane order of Q4_1, Q5_0 and Q5_1: per block, per pass, low then high nibble lanes. */
     float[] nibbleOrder = new float[0];
+    /**
+     * Q8_K quants for {@link KQuantDots#Q4_K} with 512-bit registers, 128 shorts per half super-block
+     * (two 32-byte quant groups, sub-blocks 4h to 4h+3): four runs of 32, run {@code e} lane {@code j}
+     * holding the element that nibble {@code e} of the lane's two weight bytes pairs with (low of
+     * byte 2j, low of 2j+1, high of 2j, high of 2j+1; see {@link #layoutForKQuants}).
+     */
+    short[] q4kQuads = new short[0];
     /** Q8_K quants as floats in the lane order of {@link KQuantDots#Q4_K} with 256-bit registers: per 64 elements, per nibble half, per pass. */
     float[] kOrder = new float[0];
     /** Q8_0 and Q8_K quants as floats in natural order, for the float-domain Q4_0 (under 512 bits), Q5_K, Q3_K and Q2_K dots. */
@@ -87,7 +94,11 @@ final class RoundedRows {
             case Q8_K -> {
                 quants = grow(quants, n);
                 wide = grow(wide, n);
-                kOrder = grow(kOrder, n);
+                if (Simd.SHORT_PRODUCTS) {
+                    q4kQuads = grow(q4kQuads, n);
+                } else {
+                    kOrder = grow(kOrder, n);
+                }
                 values = grow(values, n);
                 scales = grow(scales, n / 256);
                 blockSums = grow(blockSums, n / 16);
@@ -179,8 +190,8 @@ final class RoundedRows {
     }
 
     /**
-     * The row's quants widened for {@link KQuantDots#Q6_K}, as floats in {@link KQuantDots#Q4_K}'s lane order and in
-     * natural order (Q5_K, Q3_K, Q2_K), and sums per 32.
+     * The row's quants widened for {@link KQuantDots#Q6_K}, in {@link KQuantDots#Q4_K}'s lane order ({@link #q4kQuads}
+     * at 512 bits, else floats in {@link #kOrder}), as floats in natural order (Q5_K, Q3_K, Q2_K), and sums per 32.
      */
     private void layoutForKQuants(int off) {
         for (int i = off; i < off + cols; i++) {
@@ -191,7 +202,21 @@ final class RoundedRows {
             pairSums[g] = blockSums[2 * g] + blockSums[2 * g + 1];
         }
         if (Simd.SHORT_PRODUCTS) {
-            return; // that Q4_K dot reads wide
+            // per 128 elements (sub-blocks s..s+3, two groups of 32 quant bytes): short lane j of a 64-byte
+            // weight load holds bytes 2j, 2j+1 of group j/16, whose low nibbles are elements of its first
+            // sub-block and high nibbles of its second; run 0 pairs with low of 2j, 1 low of 2j+1, 2 high
+            // of 2j, 3 high of 2j+1
+            for (int h = off; h < off + cols; h += 128) {
+                for (int j = 0; j < 32; j++) {
+                    int group = h + 64 * (j / 16);
+                    int i = 2 * (j % 16);
+                    q4kQuads[h + j] = quants[group + i];
+                    q4kQuads[h + 32 + j] = quants[group + i + 1];
+                    q4kQuads[h + 64 + j] = quants[group + 32 + i];
+                    q4kQuads[h + 96 + j] = quants[group + 32 + i + 1];
+                }
+            }
+            return;
         }
         int L = Simd.L;
         for (int g = off; g < off + cols; g += 32) {
