@@ -264,6 +264,8 @@ final class KQuantDots {
             for (int b = 0; b < nb; b++) {
                 long bo = off + 210L * b;
                 int xq = 256 * (row * nb + b);
+                // read before the vector code: after it, C2 had passed its node-count cutoff and called f16At out of line
+                float scale = Simd.f16At(w, bo + 208) * x.scales[row * nb + b];
                 IntVector sc = (IntVector) ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, bo + 192, LE)
                         .convertShape(VectorOperators.B2I, I, 0);
                 IntVector s = IntVector.zero(I);
@@ -293,7 +295,7 @@ final class KQuantDots {
                 s = s.add(p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(sc.rearrange(Q6K_SCALES_6)));
                 p = hi.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF).or(h.reinterpretAsInts().lanewise(VectorOperators.LSHR, 2).reinterpretAsShorts().and((short) 0x30)).sub((short) 32).mul(ShortVector.fromArray(Simd.SW, xw, xq + 224)).reinterpretAsInts();
                 s = s.add(p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(sc.rearrange(Q6K_SCALES_7)));
-                acc = ((FloatVector) s.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, Simd.f16At(w, bo + 208) * x.scales[row * nb + b]), acc);
+                acc = ((FloatVector) s.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, scale), acc);
             }
             return acc.reduceLanes(VectorOperators.ADD);
         }
