@@ -46,11 +46,19 @@ final class Simd {
 
     /** {@link #L} F16 values at {@code off} of {@code seg} as floats (exact for all finite values). */
     static FloatVector f16(MemorySegment seg, long off) {
+        // scaled by 2^112 to re-bias the exponent; this also turns F16 subnormals into the right normal floats
+        return f16Down(seg, off).mul(0x1p112f);
+    }
+
+    /**
+     * {@link #L} F16 values at {@code off} of {@code seg} times 2^-112, exactly: each F16's bits moved
+     * into a float's place (sign-extended to an int, shifted left by 13, the copies of the sign in
+     * bits 28-30 masked off) read as a float, whose exponent bias is 112 more. Three instructions;
+     * the F16 dot multiplies by activations scaled by 2^112 instead ({@link RoundedRows#floatsUp}).
+     */
+    static FloatVector f16Down(MemorySegment seg, long off) {
         IntVector h = (IntVector) ShortVector.fromMemorySegment(S, seg, off, LE).convertShape(VectorOperators.S2I, I, 0);
-        // the magnitude bits shifted into a float's place, then scaled by 2^112 to re-bias the exponent;
-        // this also turns F16 subnormals into the right normal floats
-        FloatVector mag = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
-        return mag.reinterpretAsInts().or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+        return h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats();
     }
 
     /** {@link #L} BF16 values at {@code off} of {@code seg} as floats. */
