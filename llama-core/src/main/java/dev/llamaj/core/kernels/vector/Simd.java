@@ -1,8 +1,11 @@
 package dev.llamaj.core.kernels.vector;
 
+import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.function.IntBinaryOperator;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -21,7 +24,7 @@ import jdk.incubator.vector.VectorSpecies;
  * vector operation that is not inlined falls back to boxed Java code, 100× slower.
  */
 final class Simd {
-    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> F = species(FloatVector.SPECIES_PREFERRED, cpuFlags());
     static final int L = F.length();
     static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
@@ -42,6 +45,39 @@ final class Simd {
     static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
 
     private Simd() {
+    }
+
+    /**
+     * The float species the kernels use: the preferred one, except 512 bits on a CPU whose flags
+     * ({@code cpuFlags}, null when unknown) lack {@code avx512vbmi}. The 512-bit kernels permute
+     * bytes across the whole register ({@code vpermb}, {@code vpermi2b}), which needs AVX512_VBMI;
+     * without it (Intel Skylake-SP, Cascade Lake) C2 cannot compile those operations and runs them
+     * as boxed Java code, far slower than 256-bit kernels, whose byte shuffles AVX2 has.
+     */
+    static VectorSpecies<Float> species(VectorSpecies<Float> preferred, String cpuFlags) {
+        if (preferred.vectorBitSize() == 512 && cpuFlags != null && !cpuFlags.contains(" avx512vbmi ")) {
+            return FloatVector.SPECIES_256;
+        }
+        return preferred;
+    }
+
+    /** Whether {@link #F} is narrower than the preferred species ({@link #species}): said in the provider's description. */
+    static boolean narrowedForByteShuffles() {
+        return F.vectorBitSize() < FloatVector.SPECIES_PREFERRED.vectorBitSize();
+    }
+
+    /** The CPU's flags as {@code /proc/cpuinfo} lists them (Linux), padded with spaces; null where that file is absent or unreadable. */
+    private static String cpuFlags() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (line.startsWith("flags")) {
+                    return " " + line.substring(line.indexOf(':') + 1).trim() + " ";
+                }
+            }
+            return null;
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
     }
 
     /** {@link #L} F16 values at {@code off} of {@code seg} as floats (exact for all finite values). */

@@ -18,7 +18,9 @@ final class SimdProbe {
     }
 
     public static String describe() {
-        return FloatVector.SPECIES_PREFERRED.vectorBitSize() + "-bit SIMD, "
-                + FloatVector.SPECIES_PREFERRED.length() + " float lanes";
+        String d = Simd.F.vectorBitSize() + "-bit SIMD, " + Simd.F.length() + " float lanes";
+        return Simd.narrowedForByteShuffles()
+                ? d + " (512-bit registers, but no AVX512_VBMI byte permutes: the 512-bit kernels would run boxed)"
+                : d;
     }
 }
