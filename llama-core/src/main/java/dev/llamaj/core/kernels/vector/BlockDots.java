@@ -172,10 +172,10 @@ final class BlockDots {
                 ByteVector last = ByteVector.fromMemorySegment(BI, w, bo + 8, LE);
                 IntVector q = QUAD_QUANTS.selectFrom(first, last).reinterpretAsInts();
                 // a short lane holds quant bytes i, i+1 of its block: elements i, i+16 (low, high nibble of i), i+1, i+17
-                ShortVector e0 = q.and(LOW_NIBBLES).reinterpretAsShorts();
-                ShortVector e1 = q.lanewise(VectorOperators.LSHR, 4).and(LOW_NIBBLES).reinterpretAsShorts();
-                ShortVector e2 = q.lanewise(VectorOperators.LSHR, 8).and(LOW_NIBBLES).reinterpretAsShorts();
-                ShortVector e3 = q.lanewise(VectorOperators.LSHR, 12).and(LOW_NIBBLES).reinterpretAsShorts();
+                ShortVector e0 = q.and(Simd.LOW_NIBBLES).reinterpretAsShorts();
+                ShortVector e1 = q.lanewise(VectorOperators.LSHR, 4).and(Simd.LOW_NIBBLES).reinterpretAsShorts();
+                ShortVector e2 = q.lanewise(VectorOperators.LSHR, 8).and(Simd.LOW_NIBBLES).reinterpretAsShorts();
+                ShortVector e3 = q.lanewise(VectorOperators.LSHR, 12).and(Simd.LOW_NIBBLES).reinterpretAsShorts();
                 int xq = 128 * xg;
                 IntVector prod = e0.mul(ShortVector.fromArray(Simd.SW, xs, xq))
                         .add(e1.mul(ShortVector.fromArray(Simd.SW, xs, xq + 32)))
@@ -231,7 +231,6 @@ final class BlockDots {
         return index;
     }
 
-    private static final int LOW_NIBBLES = 0x000F000F;
     /** An F16 in an int's top half shifted right by 3 (arithmetic): keep the sign (bit 31) and the 15 magnitude bits. */
     private static final int F16_SIGN_AND_MAGNITUDE = 0x8FFFE000;
 

@@ -33,10 +33,6 @@ final class KQuantDots {
     private KQuantDots() {
     }
 
-    private static int u8(MemorySegment w, long at) {
-        return w.get(ValueLayout.JAVA_BYTE, at) & 0xFF;
-    }
-
     /*
      * A Q4_K/Q5_K super-block's 12 scale bytes hold eight 6-bit scales and eight 6-bit minimums,
      * unpacked here four at a time into the bytes of an int (SWAR), not one by one: the per-value
@@ -53,12 +49,6 @@ final class KQuantDots {
     /** Values 4-7: the low nibbles of {@code nibbles}' bytes, the top 2 bits of {@code low4}'s bytes above them. */
     private static int last4(int low4, int nibbles) {
         return (nibbles & 0x0F0F0F0F) | (((low4 >>> 6) & 0x03030303) << 4);
-    }
-
-    /** Scale of sub-block s of a Q4_K/Q5_K super-block whose scale bytes 0–7 are {@code lo8} and 8–11 {@code hi4}. */
-    private static int scale(long lo8, int hi4, int s) {
-        int packed = s < 4 ? first4((int) lo8) : last4((int) lo8, hi4);
-        return (packed >>> (8 * (s & 3))) & 0xFF;
     }
 
     private static ByteVector shifted(ByteVector v, VectorOperators.Binary shift, int bits) {
@@ -93,19 +83,16 @@ final class KQuantDots {
      * (&lt; 2^21) are integers exact in float.
      *
      * <p>Either way each lane holds exactly what the integer path held; only the order of the final
-     * lane reduction differs. Super-blocks at the very end of a tensor, where a full register would
-     * read past it, take the scalar path.
+     * lane reduction differs. Every load lies inside its super-block (both ways they end at its
+     * byte 144), so no super-block needs a scalar path.
      */
     static final RowDot Q4_K = new KDot() {
         @Override
         public float dot(MemorySegment w, long off, RoundedRows x, float[] raw, int row) {
             int nb = x.cols / 256;
             float[] xr = x.kOrder;
-            long room = w.byteSize() - off - 16 - 96 - BI.vectorByteSize();
-            int fast = room < 0 ? 0 : (int) Math.min(nb, room / 144 + 1);
             FloatVector acc = FloatVector.zero(F);
             FloatVector minsV = FloatVector.zero(F8);
-            float tail = 0;
             for (int b = 0; b < nb; b++) {
                 long bo = off + 144L * b;
                 int xq = 256 * (row * nb + b);
@@ -122,73 +109,69 @@ final class KQuantDots {
                 // unpacked here, before the vector code: after it, C2 had passed its node-count cutoff and called
                 // last4 out of line
                 long m8 = (first4(mins4) & 0xFFFFFFFFL) | (long) last4(mins4, hi4 >>> 4) << 32;
-                if (b < fast) {
-                    // the scales packed four to an int, picked per pair with shifts: a branch per sub-block on which
-                    // half of the 12 bytes holds its bits, and an int broadcast (FloatVector.broadcast(long) checks
-                    // exactness), cost 7%
-                    int s0 = first4((int) lo8);
-                    int s1 = last4((int) lo8, hi4);
-                    if (Simd.SHORT_PRODUCTS) {
-                        // the eight scales (6-bit: sign extension is zero extension) into int lanes 0-7, then one permute per pair of sub-blocks
-                        // that share a product vector below: lanes 0-7 the first's scale, 8-15 the second's
-                        IntVector scales = (IntVector) LongVector.broadcast(LongVector.SPECIES_128, (s0 & 0xFFFFFFFFL) | (long) s1 << 32)
-                                .reinterpretAsBytes().convertShape(VectorOperators.B2I, I, 0);
-                        short[] xq4 = x.q4kQuads;
-                        // first half (sub-blocks 0-3): a short lane holds quant bytes 2j, 2j+1 of one 32-byte group, whose
-                        // low nibbles are elements of its first sub-block and high nibbles of its second
-                        IntVector q = ByteVector.fromMemorySegment(BI, w, bo + 16, LE).reinterpretAsInts();
-                        IntVector even = q.and(LOW_NIBBLES).reinterpretAsShorts().mul(ShortVector.fromArray(Simd.SW, xq4, xq))
-                                .add(q.lanewise(VectorOperators.LSHR, 8).and(LOW_NIBBLES).reinterpretAsShorts()
-                                        .mul(ShortVector.fromArray(Simd.SW, xq4, xq + 32))).reinterpretAsInts();
-                        IntVector odd = q.lanewise(VectorOperators.LSHR, 4).and(LOW_NIBBLES).reinterpretAsShorts()
-                                .mul(ShortVector.fromArray(Simd.SW, xq4, xq + 64))
-                                .add(q.lanewise(VectorOperators.LSHR, 12).and(LOW_NIBBLES).reinterpretAsShorts()
-                                        .mul(ShortVector.fromArray(Simd.SW, xq4, xq + 96))).reinterpretAsInts();
-                        // an int lane holds shorts h and l: (v + (v << 16)) >> 16 is h + l (≤ 4·15·127)
-                        IntVector s = even.add(even.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                                .mul(scales.rearrange(Q4K_SCALES_02))
-                                .add(odd.add(odd.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                                        .mul(scales.rearrange(Q4K_SCALES_13)));
-                        // second half (sub-blocks 4-7)
-                        q = ByteVector.fromMemorySegment(BI, w, bo + 80, LE).reinterpretAsInts();
-                        even = q.and(LOW_NIBBLES).reinterpretAsShorts().mul(ShortVector.fromArray(Simd.SW, xq4, xq + 128))
-                                .add(q.lanewise(VectorOperators.LSHR, 8).and(LOW_NIBBLES).reinterpretAsShorts()
-                                        .mul(ShortVector.fromArray(Simd.SW, xq4, xq + 160))).reinterpretAsInts();
-                        odd = q.lanewise(VectorOperators.LSHR, 4).and(LOW_NIBBLES).reinterpretAsShorts()
-                                .mul(ShortVector.fromArray(Simd.SW, xq4, xq + 192))
-                                .add(q.lanewise(VectorOperators.LSHR, 12).and(LOW_NIBBLES).reinterpretAsShorts()
-                                        .mul(ShortVector.fromArray(Simd.SW, xq4, xq + 224))).reinterpretAsInts();
-                        s = s.add(even.add(even.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                                        .mul(scales.rearrange(Q4K_SCALES_46)))
-                                .add(odd.add(odd.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                                        .mul(scales.rearrange(Q4K_SCALES_57)));
-                        acc = ((FloatVector) s.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, dw * dx), acc);
-                    } else {
-                        FloatVector s = FloatVector.zero(F);
-                        for (int j = 0; j < 4; j++) {
-                            int packed = j < 2 ? s0 : s1;
-                            int at = 16 * (j & 1);
-                            int e = xq + 64 * j;
-                            IntVector v = ByteVector.fromMemorySegment(BI, w, bo + 16 + 32 * j, LE).rearrange(SPREAD32).reinterpretAsInts();
-                            // pass 0 is peeled so the sums start from a product, not an add to a zero vector
-                            FloatVector lo = ((FloatVector) v.lanewise(VectorOperators.LSHR, SHIFT[0]).and(0xF).convertShape(VectorOperators.I2F, F, 0))
-                                    .mul(FloatVector.fromArray(F, xr, e));
-                            FloatVector hi = ((FloatVector) v.lanewise(VectorOperators.LSHR, SHIFT_HI[0]).and(0xF).convertShape(VectorOperators.I2F, F, 0))
-                                    .mul(FloatVector.fromArray(F, xr, e + 32));
-                            for (int t = 1; t < 32 / L; t++) {
-                                FloatVector ql = (FloatVector) v.lanewise(VectorOperators.LSHR, SHIFT[t]).and(0xF).convertShape(VectorOperators.I2F, F, 0);
-                                FloatVector qh = (FloatVector) v.lanewise(VectorOperators.LSHR, SHIFT_HI[t]).and(0xF).convertShape(VectorOperators.I2F, F, 0);
-                                lo = ql.fma(FloatVector.fromArray(F, xr, e + t * L), lo);
-                                hi = qh.fma(FloatVector.fromArray(F, xr, e + 32 + t * L), hi);
-                            }
-                            // one scale multiply per sub-block, after its products are summed
-                            s = lo.fma(FloatVector.broadcast(F, (float) ((packed >>> at) & 0xFF)), s);
-                            s = hi.fma(FloatVector.broadcast(F, (float) ((packed >>> (at + 8)) & 0xFF)), s);
-                        }
-                        acc = s.fma(FloatVector.broadcast(F, dw * dx), acc);
-                    }
+                // the scales packed four to an int, picked per pair with shifts: a branch per sub-block on which
+                // half of the 12 bytes holds its bits, and an int broadcast (FloatVector.broadcast(long) checks
+                // exactness), cost 7%
+                int s0 = first4((int) lo8);
+                int s1 = last4((int) lo8, hi4);
+                if (Simd.SHORT_PRODUCTS) {
+                    // the eight scales (6-bit: sign extension is zero extension) into int lanes 0-7, then one permute per pair of sub-blocks
+                    // that share a product vector below: lanes 0-7 the first's scale, 8-15 the second's
+                    IntVector scales = (IntVector) LongVector.broadcast(LongVector.SPECIES_128, (s0 & 0xFFFFFFFFL) | (long) s1 << 32)
+                            .reinterpretAsBytes().convertShape(VectorOperators.B2I, I, 0);
+                    short[] xq4 = x.q4kQuads;
+                    // first half (sub-blocks 0-3): a short lane holds quant bytes 2j, 2j+1 of one 32-byte group, whose
+                    // low nibbles are elements of its first sub-block and high nibbles of its second
+                    IntVector q = ByteVector.fromMemorySegment(BI, w, bo + 16, LE).reinterpretAsInts();
+                    IntVector even = q.and(Simd.LOW_NIBBLES).reinterpretAsShorts().mul(ShortVector.fromArray(Simd.SW, xq4, xq))
+                            .add(q.lanewise(VectorOperators.LSHR, 8).and(Simd.LOW_NIBBLES).reinterpretAsShorts()
+                                    .mul(ShortVector.fromArray(Simd.SW, xq4, xq + 32))).reinterpretAsInts();
+                    IntVector odd = q.lanewise(VectorOperators.LSHR, 4).and(Simd.LOW_NIBBLES).reinterpretAsShorts()
+                            .mul(ShortVector.fromArray(Simd.SW, xq4, xq + 64))
+                            .add(q.lanewise(VectorOperators.LSHR, 12).and(Simd.LOW_NIBBLES).reinterpretAsShorts()
+                                    .mul(ShortVector.fromArray(Simd.SW, xq4, xq + 96))).reinterpretAsInts();
+                    // an int lane holds shorts h and l: (v + (v << 16)) >> 16 is h + l (≤ 4·15·127)
+                    IntVector s = even.add(even.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                            .mul(scales.rearrange(Q4K_SCALES_02))
+                            .add(odd.add(odd.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                                    .mul(scales.rearrange(Q4K_SCALES_13)));
+                    // second half (sub-blocks 4-7)
+                    q = ByteVector.fromMemorySegment(BI, w, bo + 80, LE).reinterpretAsInts();
+                    even = q.and(Simd.LOW_NIBBLES).reinterpretAsShorts().mul(ShortVector.fromArray(Simd.SW, xq4, xq + 128))
+                            .add(q.lanewise(VectorOperators.LSHR, 8).and(Simd.LOW_NIBBLES).reinterpretAsShorts()
+                                    .mul(ShortVector.fromArray(Simd.SW, xq4, xq + 160))).reinterpretAsInts();
+                    odd = q.lanewise(VectorOperators.LSHR, 4).and(Simd.LOW_NIBBLES).reinterpretAsShorts()
+                            .mul(ShortVector.fromArray(Simd.SW, xq4, xq + 192))
+                            .add(q.lanewise(VectorOperators.LSHR, 12).and(Simd.LOW_NIBBLES).reinterpretAsShorts()
+                                    .mul(ShortVector.fromArray(Simd.SW, xq4, xq + 224))).reinterpretAsInts();
+                    s = s.add(even.add(even.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                                    .mul(scales.rearrange(Q4K_SCALES_46)))
+                            .add(odd.add(odd.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                                    .mul(scales.rearrange(Q4K_SCALES_57)));
+                    acc = ((FloatVector) s.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, dw * dx), acc);
                 } else {
-                    tail += dw * dx * q4kScalar(w, bo, lo8, hi4, x.quants, row * x.cols + 256 * b);
+                    FloatVector s = FloatVector.zero(F);
+                    for (int j = 0; j < 4; j++) {
+                        int packed = j < 2 ? s0 : s1;
+                        int at = 16 * (j & 1);
+                        int e = xq + 64 * j;
+                        IntVector v = ByteVector.fromMemorySegment(BI, w, bo + 16 + 32 * j, LE).rearrange(SPREAD32).reinterpretAsInts();
+                        // pass 0 is peeled so the sums start from a product, not an add to a zero vector
+                        FloatVector lo = ((FloatVector) v.lanewise(VectorOperators.LSHR, SHIFT[0]).and(0xF).convertShape(VectorOperators.I2F, F, 0))
+                                .mul(FloatVector.fromArray(F, xr, e));
+                        FloatVector hi = ((FloatVector) v.lanewise(VectorOperators.LSHR, SHIFT_HI[0]).and(0xF).convertShape(VectorOperators.I2F, F, 0))
+                                .mul(FloatVector.fromArray(F, xr, e + 32));
+                        for (int t = 1; t < 32 / L; t++) {
+                            FloatVector ql = (FloatVector) v.lanewise(VectorOperators.LSHR, SHIFT[t]).and(0xF).convertShape(VectorOperators.I2F, F, 0);
+                            FloatVector qh = (FloatVector) v.lanewise(VectorOperators.LSHR, SHIFT_HI[t]).and(0xF).convertShape(VectorOperators.I2F, F, 0);
+                            lo = ql.fma(FloatVector.fromArray(F, xr, e + t * L), lo);
+                            hi = qh.fma(FloatVector.fromArray(F, xr, e + 32 + t * L), hi);
+                        }
+                        // one scale multiply per sub-block, after its products are summed
+                        s = lo.fma(FloatVector.broadcast(F, (float) ((packed >>> at) & 0xFF)), s);
+                        s = hi.fma(FloatVector.broadcast(F, (float) ((packed >>> (at + 8)) & 0xFF)), s);
+                    }
+                    acc = s.fma(FloatVector.broadcast(F, dw * dx), acc);
                 }
                 // the eight 6-bit minimums, one per byte, times the activation sums per 32 in one 8-lane multiply-add,
                 // reduced once per row: 6-9% faster than the eight scalar products it replaces, alternated in JMH
@@ -198,11 +181,10 @@ final class KQuantDots {
                         .convertShape(VectorOperators.B2F, F8, 0);
                 minsV = m.mul(FloatVector.fromArray(F8, x.pairSums, 8 * (row * nb + b))).fma(FloatVector.broadcast(F8, dmin * dx), minsV);
             }
-            return acc.reduceLanes(VectorOperators.ADD) + tail - minsV.reduceLanes(VectorOperators.ADD);
+            return acc.reduceLanes(VectorOperators.ADD) - minsV.reduceLanes(VectorOperators.ADD);
         }
     };
 
-    private static final int LOW_NIBBLES = 0x000F000F;
     /** Int lanes 0-7 from scale lane {@code a}, 8-15 from {@code b}: the two sub-blocks of a product vector in {@link #Q4_K}. */
     private static final VectorShuffle<Integer> Q4K_SCALES_02 = Simd.SHORT_PRODUCTS ? VectorShuffle.fromOp(I, j -> j < 8 ? 0 : 2) : null;
     private static final VectorShuffle<Integer> Q4K_SCALES_13 = Simd.SHORT_PRODUCTS ? VectorShuffle.fromOp(I, j -> j < 8 ? 1 : 3) : null;
@@ -211,22 +193,6 @@ final class KQuantDots {
 
     /** Eight float lanes: one per sub-block of a super-block. */
     private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
-
-    /** {@code Σ scale_s · Σ q·a} of one Q4_K super-block, in plain integers. */
-    private static int q4kScalar(MemorySegment w, long bo, long lo8, int hi4, byte[] q, int xq) {
-        int isum = 0;
-        for (int j = 0; j < 4; j++) {
-            int lo = 0;
-            int hi = 0;
-            for (int l = 0; l < 32; l++) {
-                int v = u8(w, bo + 16 + 32 * j + l);
-                lo += (v & 0xF) * q[xq + 64 * j + l];
-                hi += (v >>> 4) * q[xq + 64 * j + 32 + l];
-            }
-            isum += lo * scale(lo8, hi4, 2 * j) + hi * scale(lo8, hi4, 2 * j + 1);
-        }
-        return isum;
-    }
 
     /** Bytes in a register of {@link Simd#I}'s shape. */
     private static final VectorSpecies<Byte> BI = VectorSpecies.of(byte.class, I.vectorShape());

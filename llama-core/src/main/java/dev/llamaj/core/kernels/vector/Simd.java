@@ -39,6 +39,8 @@ final class Simd {
     static final boolean SHORT_PRODUCTS = L == 16;
     /** Shorts filling a whole register (32 with AVX-512), for the {@link #SHORT_PRODUCTS} dots. */
     static final VectorSpecies<Short> SW = VectorSpecies.of(short.class, F.vectorShape());
+    /** In an int view of two short lanes, the low nibble of each: what the {@link #SHORT_PRODUCTS} dots multiply. */
+    static final int LOW_NIBBLES = 0x000F000F;
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
