@@ -54,11 +54,19 @@ public final class VectorKernels implements Kernels {
     private static final int TILE_PAD = 32;
     /** The prefill's activations packed column by column ({@link Gemm#pack}). */
     private float[] packed = new float[0];
+    /** The Q4_0 prefill's activation quants and scales, packed by {@link Q4_0Gemm#pack}. */
+    private short[] packedQuants = new short[0];
+    private float[] packedScales = new float[0];
+    /** Per-worker Q4_0 weight rows decoded for {@link Q4_0Gemm}: quant pairs, block scales. */
+    private final int[][] pairScratch;
+    private final float[][] blockScaleScratch;
 
     public VectorKernels(int threads) {
         this.pool = new WorkerPool(threads, parallelWork());
         this.attention = new Attention(pool);
         this.rowScratch = new float[pool.threads()][0];
+        this.pairScratch = new int[pool.threads()][0];
+        this.blockScaleScratch = new float[pool.threads()][0];
         this.tileScratch = new float[pool.threads()][Gemm.ROWS * Gemm.TOKENS + TILE_PAD];
     }
 
@@ -202,11 +210,15 @@ public final class VectorKernels implements Kernels {
     /**
      * A batch: weights are decoded to floats {@link Gemm#ROWS} rows at a time (once per batch, not
      * per token) and multiplied with the rounded activations, decoded back to floats and packed
-     * column by column, in register tiles.
+     * column by column, in register tiles. Q4_0 goes to {@link Q4_0Gemm}, which keeps the quants.
      */
     private void prefill(Tensor t, Rounding rounding, VectorActivations a, int n, float[] od) {
         int rows = t.rows();
         int cols = t.rowLength();
+        if (t.type() == GgmlType.Q4_0) {
+            prefillQ4_0(t, n, od);
+            return;
+        }
         if (packed.length < Gemm.packedSize(n, cols)) {
             packed = new float[Gemm.packedSize(n, cols)];
         }
@@ -232,6 +244,44 @@ public final class VectorKernels implements Kernels {
                 int nr = Math.min(Gemm.ROWS, rows - r0);
                 Dequant.rows(type, seg, (long) r0 * cols, nr * cols, w);
                 Gemm.panel(w, nr, cols, xp, n, od, rows, r0, tile);
+            }
+        });
+    }
+
+    /** A Q4_0 batch: {@link Q4_0Gemm}, on the Q8_0-rounded activations' quants. */
+    private void prefillQ4_0(Tensor t, int n, float[] od) {
+        int rows = t.rows();
+        int cols = t.rowLength();
+        if (packedQuants.length < Q4_0Gemm.packedSize(n, cols)) {
+            packedQuants = new short[Q4_0Gemm.packedSize(n, cols)];
+        }
+        if (packedScales.length < Q4_0Gemm.scalesSize(n, cols)) {
+            packedScales = new float[Q4_0Gemm.scalesSize(n, cols)];
+        }
+        short[] xq = packedQuants;
+        float[] xd = packedScales;
+        int blocks = Gemm.blocks(n);
+        pool.run(blocks, 1, (long) blocks * Gemm.TOKENS * cols * ELEMENT_WORK, (wk, from, to) -> {
+            for (int blk = from; blk < to; blk++) {
+                Q4_0Gemm.pack(rounded.quants, rounded.scales, n, cols, blk, xq, xd);
+            }
+        });
+        MemorySegment seg = t.data();
+        long rowBytes = t.rowBytes();
+        int panels = (rows + Gemm.ROWS - 1) / Gemm.ROWS;
+        pool.run(panels, 1, (long) rows * cols * n, (wk, from, to) -> {
+            if (pairScratch[wk].length < Gemm.ROWS * cols / 2) {
+                pairScratch[wk] = new int[Gemm.ROWS * cols / 2];
+                blockScaleScratch[wk] = new float[Gemm.ROWS * cols / 32];
+            }
+            int[] w = pairScratch[wk];
+            float[] d = blockScaleScratch[wk];
+            float[] tile = tileScratch[wk];
+            for (int p = from; p < to; p++) {
+                int r0 = Gemm.ROWS * p;
+                int nr = Math.min(Gemm.ROWS, rows - r0);
+                Q4_0Gemm.decode(seg, r0 * rowBytes, nr, cols, w, d);
+                Q4_0Gemm.panel(w, d, nr, cols, xq, xd, n, od, rows, r0, tile);
             }
         });
     }
