@@ -58,7 +58,11 @@ final class BlockDots {
                 FloatVector sf = (FloatVector) s.convertShape(VectorOperators.I2F, F, 0);
                 acc = sf.fma(FloatVector.broadcast(F, Simd.f16At(w, bo) * d[so + b]), acc);
             }
-            return acc.reduceLanes(VectorOperators.ADD);
+            // lanes summed in one order, interpreted or compiled (Simd.XOR_8), narrowing as it goes
+            acc = Simd.L > 8 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0) : acc;
+            acc = Simd.L > 4 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0) : acc;
+            acc = acc.add(acc.rearrange(Simd.XOR_2_OF_4));
+            return acc.lane(0) + acc.lane(1);
         }
     };
 
@@ -125,7 +129,11 @@ final class BlockDots {
             for (; b < nb; b++) {
                 tail += q4_0Block(w, off + 18L * b, x, row * x.cols + 32 * b, so + b);
             }
-            return acc.reduceLanes(VectorOperators.ADD) + tail;
+            // lanes summed in one order, interpreted or compiled (Simd.XOR_8), narrowing as it goes
+            acc = Simd.L > 8 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0) : acc;
+            acc = Simd.L > 4 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0) : acc;
+            acc = acc.add(acc.rearrange(Simd.XOR_2_OF_4));
+            return (acc.lane(0) + acc.lane(1)) + tail;
         }
     };
 
@@ -194,7 +202,11 @@ final class BlockDots {
             for (int b = 4 * quads; b < nb; b++) {
                 tail += q4_0Block(w, off + 18L * b, x, row * x.cols + 32 * b, row * nb + b);
             }
-            return acc.reduceLanes(VectorOperators.ADD) + tail;
+            // lanes summed in one order, interpreted or compiled (Simd.XOR_8), narrowing as it goes
+            acc = Simd.L > 8 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0) : acc;
+            acc = Simd.L > 4 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0) : acc;
+            acc = acc.add(acc.rearrange(Simd.XOR_2_OF_4));
+            return (acc.lane(0) + acc.lane(1)) + tail;
         }
     };
 
@@ -358,7 +370,11 @@ final class BlockDots {
             for (int b = fast; b < nb; b++) {
                 extra += scalarBlock(w, off + (long) blockBytes * b, x, row * x.cols + 32 * b, so + b);
             }
-            return acc.reduceLanes(VectorOperators.ADD) + extra;
+            // lanes summed in one order, interpreted or compiled (Simd.XOR_8), narrowing as it goes
+            acc = Simd.L > 8 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0) : acc;
+            acc = Simd.L > 4 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0) : acc;
+            acc = acc.add(acc.rearrange(Simd.XOR_2_OF_4));
+            return (acc.lane(0) + acc.lane(1)) + extra;
         }
 
         /** One block by the plain integer loop: the reference the vector path must match. */

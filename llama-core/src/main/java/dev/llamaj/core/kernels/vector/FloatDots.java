@@ -30,7 +30,12 @@ final class FloatDots {
                 a1 = FloatVector.fromMemorySegment(F, w, off + 4L * (i + L), Simd.LE)
                         .fma(FloatVector.fromArray(F, raw, xo + i + L), a1);
             }
-            float sum = a0.add(a1).reduceLanes(VectorOperators.ADD);
+            a0 = a0.add(a1);
+            // lanes summed in one order, interpreted or compiled (Simd.XOR_8), narrowing as it goes
+            a0 = Simd.L > 8 ? (FloatVector) a0.add(a0.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0) : a0;
+            a0 = Simd.L > 4 ? (FloatVector) a0.add(a0.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0) : a0;
+            a0 = a0.add(a0.rearrange(Simd.XOR_2_OF_4));
+            float sum = (a0.lane(0) + a0.lane(1));
             for (; i < n; i++) {
                 sum += w.get(Simd.FLOAT, off + 4L * i) * raw[xo + i];
             }
@@ -62,7 +67,12 @@ final class FloatDots {
                 a0 = Simd.f16Down(w, off + 2L * i).fma(FloatVector.fromArray(F, a, xo + i), a0);
                 a1 = Simd.f16Down(w, off + 2L * (i + L)).fma(FloatVector.fromArray(F, a, xo + i + L), a1);
             }
-            float sum = a0.add(a1).reduceLanes(VectorOperators.ADD);
+            a0 = a0.add(a1);
+            // lanes summed in one order, interpreted or compiled (Simd.XOR_8), narrowing as it goes
+            a0 = Simd.L > 8 ? (FloatVector) a0.add(a0.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0) : a0;
+            a0 = Simd.L > 4 ? (FloatVector) a0.add(a0.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0) : a0;
+            a0 = a0.add(a0.rearrange(Simd.XOR_2_OF_4));
+            float sum = (a0.lane(0) + a0.lane(1));
             float[] plain = x.floats;
             for (; i < n; i++) {
                 sum += Simd.f16At(w, off + 2L * i) * plain[xo + i];
@@ -89,7 +99,12 @@ final class FloatDots {
                 a0 = Simd.bf16(w, off + 2L * i).fma(FloatVector.fromArray(F, a, xo + i), a0);
                 a1 = Simd.bf16(w, off + 2L * (i + L)).fma(FloatVector.fromArray(F, a, xo + i + L), a1);
             }
-            float sum = a0.add(a1).reduceLanes(VectorOperators.ADD);
+            a0 = a0.add(a1);
+            // lanes summed in one order, interpreted or compiled (Simd.XOR_8), narrowing as it goes
+            a0 = Simd.L > 8 ? (FloatVector) a0.add(a0.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0) : a0;
+            a0 = Simd.L > 4 ? (FloatVector) a0.add(a0.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0) : a0;
+            a0 = a0.add(a0.rearrange(Simd.XOR_2_OF_4));
+            float sum = (a0.lane(0) + a0.lane(1));
             for (; i < n; i++) {
                 sum += Simd.bf16At(w, off + 2L * i) * a[xo + i];
             }

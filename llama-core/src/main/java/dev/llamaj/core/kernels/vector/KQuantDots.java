@@ -181,7 +181,13 @@ final class KQuantDots {
                         .convertShape(VectorOperators.B2F, F8, 0);
                 minsV = m.mul(FloatVector.fromArray(F8, x.pairSums, 8 * (row * nb + b))).fma(FloatVector.broadcast(F8, dmin * dx), minsV);
             }
-            return acc.reduceLanes(VectorOperators.ADD) - minsV.reduceLanes(VectorOperators.ADD);
+            // lanes summed in one order, interpreted or compiled (Simd.XOR_8), narrowing as it goes
+            acc = Simd.L > 8 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0) : acc;
+            acc = Simd.L > 4 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0) : acc;
+            acc = acc.add(acc.rearrange(Simd.XOR_2_OF_4));
+            minsV = (FloatVector) minsV.add(minsV.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0);
+            minsV = minsV.add(minsV.rearrange(Simd.XOR_2_OF_4));
+            return (acc.lane(0) + acc.lane(1)) - (minsV.lane(0) + minsV.lane(1));
         }
     };
 
@@ -263,7 +269,11 @@ final class KQuantDots {
                 s = s.add(p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(sc.rearrange(Q6K_SCALES_7)));
                 acc = ((FloatVector) s.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, scale), acc);
             }
-            return acc.reduceLanes(VectorOperators.ADD);
+            // lanes summed in one order, interpreted or compiled (Simd.XOR_8), narrowing as it goes
+            acc = Simd.L > 8 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0) : acc;
+            acc = Simd.L > 4 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0) : acc;
+            acc = acc.add(acc.rearrange(Simd.XOR_2_OF_4));
+            return acc.lane(0) + acc.lane(1);
         }
     };
 
@@ -313,7 +323,11 @@ final class KQuantDots {
                 }
                 acc = ((FloatVector) s.convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.broadcast(F, Simd.f16At(w, bo + 208) * x.scales[row * nb + b]), acc);
             }
-            return acc.reduceLanes(VectorOperators.ADD);
+            // lanes summed in one order, interpreted or compiled (Simd.XOR_8), narrowing as it goes
+            acc = Simd.L > 8 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0) : acc;
+            acc = Simd.L > 4 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0) : acc;
+            acc = acc.add(acc.rearrange(Simd.XOR_2_OF_4));
+            return acc.lane(0) + acc.lane(1);
         }
     };
 
@@ -384,7 +398,11 @@ final class KQuantDots {
                         + (m1 & 0xFF) * ps[p + 4] + ((m1 >>> 8) & 0xFF) * ps[p + 5] + ((m1 >>> 16) & 0xFF) * ps[p + 6] + (m1 >>> 24) * ps[p + 7];
                 mins += dmin * dx * m;
             }
-            return acc.reduceLanes(VectorOperators.ADD) - mins;
+            // lanes summed in one order, interpreted or compiled (Simd.XOR_8), narrowing as it goes
+            acc = Simd.L > 8 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0) : acc;
+            acc = Simd.L > 4 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0) : acc;
+            acc = acc.add(acc.rearrange(Simd.XOR_2_OF_4));
+            return (acc.lane(0) + acc.lane(1)) - mins;
         }
     };
 
@@ -437,7 +455,11 @@ final class KQuantDots {
                 acc = s.fma(FloatVector.broadcast(F, Float.float16ToFloat((short) dd) * dx), acc);
                 mins += Float.float16ToFloat((short) (dd >>> 16)) * dx * m;
             }
-            return acc.reduceLanes(VectorOperators.ADD) - mins;
+            // lanes summed in one order, interpreted or compiled (Simd.XOR_8), narrowing as it goes
+            acc = Simd.L > 8 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0) : acc;
+            acc = Simd.L > 4 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0) : acc;
+            acc = acc.add(acc.rearrange(Simd.XOR_2_OF_4));
+            return (acc.lane(0) + acc.lane(1)) - mins;
         }
     };
 
@@ -491,7 +513,11 @@ final class KQuantDots {
                 }
                 acc = s.fma(FloatVector.broadcast(F, d * x.scales[row * nb + b]), acc);
             }
-            return acc.reduceLanes(VectorOperators.ADD);
+            // lanes summed in one order, interpreted or compiled (Simd.XOR_8), narrowing as it goes
+            acc = Simd.L > 8 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0) : acc;
+            acc = Simd.L > 4 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0) : acc;
+            acc = acc.add(acc.rearrange(Simd.XOR_2_OF_4));
+            return acc.lane(0) + acc.lane(1);
         }
     };
 }

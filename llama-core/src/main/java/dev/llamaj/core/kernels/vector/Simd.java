@@ -12,6 +12,7 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -46,6 +47,36 @@ final class Simd {
     static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
     static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
 
+    /*
+     * A lane sum in one fixed order (a pairwise tree), the same interpreted and compiled, written
+     * out where a kernel ends:
+     *
+     *     acc = Simd.L > 8 ? acc.add(acc.rearrange(Simd.XOR_8)) : acc;
+     *     acc = Simd.L > 4 ? acc.add(acc.rearrange(Simd.XOR_4)) : acc;
+     *     acc = acc.add(acc.rearrange(Simd.XOR_2));
+     *     float sum = acc.lane(0) + acc.lane(1);   // the even lanes' sum, the odd lanes'
+     *
+     * reduceLanes(ADD) has no fixed order: on JDK 25 the interpreter and C1 add lanes first to
+     * last and C2 as a tree, which differ in the last bits for about two thirds of random vectors,
+     * so a kernel's results changed once C2 compiled it (the same prompt gave different logits
+     * early and late in a process; golden differences moved from run to run).
+     *
+     * It is written out rather than a helper because C2 refused to inline even a 20-byte helper
+     * at the end of the larger kernels (NodeCountInliningCutoff), and a vector passed to a call is
+     * boxed. Costs, JMH 5632x2048 from cache: none for Q4_0; about 5% for Q4_K, whose rows are
+     * short. (Halves by reinterpretShape(.., 1) compiled to index arithmetic with vpmulld, and a
+     * tree with masks for the narrower widths to mask moves: both cost more.)
+     */
+    /** Lane i takes lane i ^ 8 (used only with 16 lanes; the others likewise under {@link #L}). */
+    static final VectorShuffle<Float> XOR_8 = VectorShuffle.fromOp(F, i -> (i ^ 8) % L);
+    static final VectorShuffle<Float> XOR_4 = VectorShuffle.fromOp(F, i -> (i ^ 4) % L);
+    static final VectorShuffle<Float> XOR_2 = VectorShuffle.fromOp(F, i -> (i ^ 2) % L);
+    /** The later steps on the low 8 and 4 lanes ({@code SPECIES_256}, {@code SPECIES_128}). */
+    static final VectorShuffle<Float> XOR_4_OF_8 = VectorShuffle.fromOp(FloatVector.SPECIES_256, i -> i ^ 4);
+    static final VectorShuffle<Float> XOR_2_OF_4 = VectorShuffle.fromOp(FloatVector.SPECIES_128, i -> i ^ 2);
+    static final VectorSpecies<Float> HALF_8 = FloatVector.SPECIES_256;
+    static final VectorSpecies<Float> HALF_4 = FloatVector.SPECIES_128;
+
     private Simd() {
     }
 
@@ -57,6 +88,10 @@ final class Simd {
      * as boxed Java code, far slower than 256-bit kernels, whose byte shuffles AVX2 has.
      */
     static VectorSpecies<Float> species(VectorSpecies<Float> preferred, String cpuFlags) {
+        if (preferred.vectorBitSize() > 512) {
+            // wider SVE registers: the kernels' layouts and lane sums are written for at most 16 floats
+            return FloatVector.SPECIES_512;
+        }
         if (preferred.vectorBitSize() == 512 && cpuFlags != null && !cpuFlags.contains(" avx512vbmi ")) {
             return FloatVector.SPECIES_256;
         }

@@ -400,7 +400,11 @@ public final class VectorKernels implements Kernels {
                 FloatVector v = FloatVector.fromArray(F, x, off + i);
                 acc = v.fma(v, acc);
             }
-            double ss = acc.reduceLanes(VectorOperators.ADD);
+            // lanes summed in one order, interpreted or compiled (Simd.XOR_8), narrowing as it goes
+            acc = Simd.L > 8 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0) : acc;
+            acc = Simd.L > 4 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0) : acc;
+            acc = acc.add(acc.rearrange(Simd.XOR_2_OF_4));
+            double ss = (acc.lane(0) + acc.lane(1));
             for (; i < n; i++) {
                 ss += x[off + i] * x[off + i];
             }

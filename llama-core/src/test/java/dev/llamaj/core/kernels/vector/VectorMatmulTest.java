@@ -178,6 +178,39 @@ class VectorMatmulTest {
         }
     }
 
+    /**
+     * The same product, bit for bit, before and after C2 compiles the kernels: the interpreter and
+     * C1 run the Vector API as plain Java, and C2 once summed a vector's lanes
+     * ({@code reduceLanes}) in another order than that Java does, so logits changed in the last
+     * bits once a process had warmed up. One token (the dot kernels) and a batch (the GEMMs).
+     */
+    @ParameterizedTest
+    @MethodSource("formats")
+    void sameResultsBeforeAndAfterTheKernelsAreCompiled(GgmlType type) {
+        int cols = colsFor(type);
+        try (Arena arena = Arena.ofShared()) {
+            Tensor t = RandomBlocks.matrix(arena, "w", type, ROWS, cols, 19);
+            float[] x = RandomBlocks.vector(TOKENS * cols, 23);
+            float[] cold = multiply(t, x, 1);
+            float[] coldBatch = multiply(t, x, TOKENS);
+            float[] hot = cold;
+            float[] hotBatch = coldBatch;
+            for (int i = 0; i < WARM_UP_CALLS; i++) {
+                hot = multiply(t, x, 1);
+                hotBatch = multiply(t, x, TOKENS);
+            }
+            for (int r = 0; r < ROWS; r++) {
+                assertEquals(Float.floatToRawIntBits(cold[r]), Float.floatToRawIntBits(hot[r]), type + " row " + r);
+            }
+            for (int i = 0; i < TOKENS * ROWS; i++) {
+                assertEquals(Float.floatToRawIntBits(coldBatch[i]), Float.floatToRawIntBits(hotBatch[i]), type + " batch element " + i);
+            }
+        }
+    }
+
+    /** Enough products for C2 to compile the kernels (it does after a few thousand calls of a method). */
+    private static final int WARM_UP_CALLS = 3000;
+
     private static float[] multiply(Tensor t, float[] x, int n) {
         int cols = t.rowLength();
         Activations in = kernels.activations(n, cols);
