@@ -13,7 +13,8 @@ import jdk.incubator.vector.VectorOperators;
 /**
  * Causal attention over the off-heap cache, one task per (query row, head). With an F16 cache
  * the query and the softmax weights are rounded to F16 before their products, as llama.cpp's
- * matrix products with F16 operands do; with F32 everything stays in float.
+ * matrix products with F16 operands do (and scaled by 2^112, {@link #F16_DOWN_MASK}); with F32
+ * everything stays in float.
  */
 final class Attention {
     private final WorkerPool pool;
@@ -82,7 +83,7 @@ final class Attention {
                              int h, int g, int headDim, float scale, boolean f16, float[] s, float[] qh) {
         int qo = row * q.cols() + h * headDim;
         for (int c = 0; c < headDim; c++) {
-            qh[c] = f16 ? ActivationQuantizer.roundF16(q.data[qo + c]) : q.data[qo + c];
+            qh[c] = f16 ? ActivationQuantizer.roundF16(q.data[qo + c]) * 0x1p112f : q.data[qo + c];
         }
         long headOff = (long) g * headDim * cache.elementBytes;
         float max = Float.NEGATIVE_INFINITY;
@@ -98,16 +99,22 @@ final class Attention {
             sum += e;
         }
         float inv = (float) (1.0 / sum);
-        int oo = row * out.cols() + h * headDim;
-        java.util.Arrays.fill(out.data, oo, oo + headDim, 0f);
         for (int p = 0; p <= pos; p++) {
             float wgt = s[p] * inv;
-            if (f16) {
-                wgt = ActivationQuantizer.roundF16(wgt);
-            }
-            accumulate(cache.values, cache.rowOffset(layer, p) + headOff, wgt, out.data, oo, headDim, f16);
+            s[p] = f16 ? ActivationQuantizer.roundF16(wgt) * 0x1p112f : wgt;
         }
+        int oo = row * out.cols() + h * headDim;
+        long rowBytes = (long) cache.kvDim() * cache.elementBytes;
+        weightedSum(cache.values, cache.rowOffset(layer, 0) + headOff, rowBytes, s, pos, out.data, oo, headDim, f16);
     }
+
+    /**
+     * With an F16 cache, keys and values are read as {@link Simd#f16Down} does, times 2^-112 (three
+     * instructions instead of seven), against a query and softmax weights scaled by 2^112: both
+     * are F16-rounded (below 2^16), so the scaling is exact and so are the products, the same as
+     * the unscaled ones.
+     */
+    private static final int F16_DOWN_MASK = 0x8FFFE000;
 
     /*
      * The F16 and F32 cache paths are separate loops with the F16 conversion written out in place:
@@ -122,8 +129,7 @@ final class Attention {
             for (; c + L <= n; c += L) {
                 IntVector h = (IntVector) ShortVector.fromMemorySegment(Simd.S, seg, off + 2L * c, Simd.LE)
                         .convertShape(VectorOperators.S2I, Simd.I, 0);
-                FloatVector mag = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
-                FloatVector k = mag.reinterpretAsInts().or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+                FloatVector k = h.lanewise(VectorOperators.LSHL, 13).and(F16_DOWN_MASK).reinterpretAsFloats();
                 acc = k.fma(FloatVector.fromArray(F, x, c), acc);
             }
         } else {
@@ -131,32 +137,74 @@ final class Attention {
                 acc = FloatVector.fromMemorySegment(F, seg, off + 4L * c, Simd.LE).fma(FloatVector.fromArray(F, x, c), acc);
             }
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        // lanes summed in one order, interpreted or compiled (Simd.XOR_8), narrowing as it goes
+        acc = Simd.L > 8 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0) : acc;
+        acc = Simd.L > 4 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0) : acc;
+        acc = acc.add(acc.rearrange(Simd.XOR_2_OF_4));
+        float sum = (acc.lane(0) + acc.lane(1));
         for (; c < n; c++) {
-            sum += (f16 ? Simd.f16At(seg, off + 2L * c) : seg.get(Simd.FLOAT, off + 4L * c)) * x[c];
+            sum += (f16 ? Simd.f16At(seg, off + 2L * c) * 0x1p-112f : seg.get(Simd.FLOAT, off + 4L * c)) * x[c];
         }
         return sum;
     }
 
-    private static void accumulate(MemorySegment seg, long off, float w, float[] out, int oo, int n, boolean f16) {
+    /**
+     * {@code out[oo + c] = Σ_p w[p]·v_p[c]} over cached rows {@code p ≤ pos} ({@code rowBytes} apart
+     * from {@code off}). Four vectors of the output at a time stay in registers over all positions:
+     * added into {@code out} position by position, each step waited on the store of the one before
+     * (a store-to-load chain per vector), which made this loop about as slow as the scores.
+     */
+    private static void weightedSum(MemorySegment seg, long off, long rowBytes, float[] w, int pos, float[] out, int oo, int n,
+                                    boolean f16) {
+        int eb = f16 ? 2 : 4;
         int c = 0;
-        FloatVector wv = FloatVector.broadcast(F, w);
-        if (f16) {
-            for (; c + L <= n; c += L) {
-                IntVector h = (IntVector) ShortVector.fromMemorySegment(Simd.S, seg, off + 2L * c, Simd.LE)
-                        .convertShape(VectorOperators.S2I, Simd.I, 0);
-                FloatVector mag = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
-                FloatVector val = mag.reinterpretAsInts().or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
-                val.fma(wv, FloatVector.fromArray(F, out, oo + c)).intoArray(out, oo + c);
+        for (; c + 4 * L <= n; c += 4 * L) {
+            FloatVector a0 = FloatVector.zero(F);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            long o = off + (long) eb * c;
+            for (int p = 0; p <= pos; p++, o += rowBytes) {
+                FloatVector wv = FloatVector.broadcast(F, w[p]);
+                if (f16) {
+                    a0 = valuesF16(seg, o).fma(wv, a0);
+                    a1 = valuesF16(seg, o + 2L * L).fma(wv, a1);
+                    a2 = valuesF16(seg, o + 4L * L).fma(wv, a2);
+                    a3 = valuesF16(seg, o + 6L * L).fma(wv, a3);
+                } else {
+                    a0 = FloatVector.fromMemorySegment(F, seg, o, Simd.LE).fma(wv, a0);
+                    a1 = FloatVector.fromMemorySegment(F, seg, o + 4L * L, Simd.LE).fma(wv, a1);
+                    a2 = FloatVector.fromMemorySegment(F, seg, o + 8L * L, Simd.LE).fma(wv, a2);
+                    a3 = FloatVector.fromMemorySegment(F, seg, o + 12L * L, Simd.LE).fma(wv, a3);
+                }
             }
-        } else {
-            for (; c + L <= n; c += L) {
-                FloatVector.fromMemorySegment(F, seg, off + 4L * c, Simd.LE).fma(wv, FloatVector.fromArray(F, out, oo + c))
-                        .intoArray(out, oo + c);
+            a0.intoArray(out, oo + c);
+            a1.intoArray(out, oo + c + L);
+            a2.intoArray(out, oo + c + 2 * L);
+            a3.intoArray(out, oo + c + 3 * L);
+        }
+        for (; c + L <= n; c += L) {
+            FloatVector a = FloatVector.zero(F);
+            long o = off + (long) eb * c;
+            for (int p = 0; p <= pos; p++, o += rowBytes) {
+                FloatVector v = f16 ? valuesF16(seg, o) : FloatVector.fromMemorySegment(F, seg, o, Simd.LE);
+                a = v.fma(FloatVector.broadcast(F, w[p]), a);
             }
+            a.intoArray(out, oo + c);
         }
         for (; c < n; c++) {
-            out[oo + c] += (f16 ? Simd.f16At(seg, off + 2L * c) : seg.get(Simd.FLOAT, off + 4L * c)) * w;
+            float a = 0;
+            long o = off + (long) eb * c;
+            for (int p = 0; p <= pos; p++, o += rowBytes) {
+                a += (f16 ? Simd.f16At(seg, o) * 0x1p-112f : seg.get(Simd.FLOAT, o)) * w[p];
+            }
+            out[oo + c] = a;
         }
+    }
+
+    /** {@link #L} F16 values at {@code off} times 2^-112 ({@link #F16_DOWN_MASK}). */
+    private static FloatVector valuesF16(MemorySegment seg, long off) {
+        IntVector h = (IntVector) ShortVector.fromMemorySegment(Simd.S, seg, off, Simd.LE).convertShape(VectorOperators.S2I, Simd.I, 0);
+        return h.lanewise(VectorOperators.LSHL, 13).and(F16_DOWN_MASK).reinterpretAsFloats();
     }
 }
