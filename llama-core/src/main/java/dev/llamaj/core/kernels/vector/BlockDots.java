@@ -60,7 +60,7 @@ final class BlockDots {
             }
             // lanes summed in one order, interpreted or compiled (Simd.XOR_8), narrowing as it goes
             acc = Simd.L > 8 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0) : acc;
-            acc = Simd.L > 4 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0) : acc;
+            acc = (FloatVector) acc.add(acc.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0);
             acc = acc.add(acc.rearrange(Simd.XOR_2_OF_4));
             return acc.lane(0) + acc.lane(1);
         }
@@ -131,7 +131,7 @@ final class BlockDots {
             }
             // lanes summed in one order, interpreted or compiled (Simd.XOR_8), narrowing as it goes
             acc = Simd.L > 8 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0) : acc;
-            acc = Simd.L > 4 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0) : acc;
+            acc = (FloatVector) acc.add(acc.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0);
             acc = acc.add(acc.rearrange(Simd.XOR_2_OF_4));
             return (acc.lane(0) + acc.lane(1)) + tail;
         }
@@ -204,7 +204,7 @@ final class BlockDots {
             }
             // lanes summed in one order, interpreted or compiled (Simd.XOR_8), narrowing as it goes
             acc = Simd.L > 8 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0) : acc;
-            acc = Simd.L > 4 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0) : acc;
+            acc = (FloatVector) acc.add(acc.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0);
             acc = acc.add(acc.rearrange(Simd.XOR_2_OF_4));
             return (acc.lane(0) + acc.lane(1)) + tail;
         }
@@ -372,7 +372,7 @@ final class BlockDots {
             }
             // lanes summed in one order, interpreted or compiled (Simd.XOR_8), narrowing as it goes
             acc = Simd.L > 8 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0) : acc;
-            acc = Simd.L > 4 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0) : acc;
+            acc = (FloatVector) acc.add(acc.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0);
             acc = acc.add(acc.rearrange(Simd.XOR_2_OF_4));
             return (acc.lane(0) + acc.lane(1)) + extra;
         }

@@ -33,7 +33,7 @@ final class FloatDots {
             a0 = a0.add(a1);
             // lanes summed in one order, interpreted or compiled (Simd.XOR_8), narrowing as it goes
             a0 = Simd.L > 8 ? (FloatVector) a0.add(a0.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0) : a0;
-            a0 = Simd.L > 4 ? (FloatVector) a0.add(a0.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0) : a0;
+            a0 = (FloatVector) a0.add(a0.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0);
             a0 = a0.add(a0.rearrange(Simd.XOR_2_OF_4));
             float sum = (a0.lane(0) + a0.lane(1));
             for (; i < n; i++) {
@@ -70,7 +70,7 @@ final class FloatDots {
             a0 = a0.add(a1);
             // lanes summed in one order, interpreted or compiled (Simd.XOR_8), narrowing as it goes
             a0 = Simd.L > 8 ? (FloatVector) a0.add(a0.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0) : a0;
-            a0 = Simd.L > 4 ? (FloatVector) a0.add(a0.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0) : a0;
+            a0 = (FloatVector) a0.add(a0.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0);
             a0 = a0.add(a0.rearrange(Simd.XOR_2_OF_4));
             float sum = (a0.lane(0) + a0.lane(1));
             float[] plain = x.floats;
@@ -102,7 +102,7 @@ final class FloatDots {
             a0 = a0.add(a1);
             // lanes summed in one order, interpreted or compiled (Simd.XOR_8), narrowing as it goes
             a0 = Simd.L > 8 ? (FloatVector) a0.add(a0.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0) : a0;
-            a0 = Simd.L > 4 ? (FloatVector) a0.add(a0.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0) : a0;
+            a0 = (FloatVector) a0.add(a0.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0);
             a0 = a0.add(a0.rearrange(Simd.XOR_2_OF_4));
             float sum = (a0.lane(0) + a0.lane(1));
             for (; i < n; i++) {

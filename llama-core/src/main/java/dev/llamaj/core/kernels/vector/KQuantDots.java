@@ -183,7 +183,7 @@ final class KQuantDots {
             }
             // lanes summed in one order, interpreted or compiled (Simd.XOR_8), narrowing as it goes
             acc = Simd.L > 8 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0) : acc;
-            acc = Simd.L > 4 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0) : acc;
+            acc = (FloatVector) acc.add(acc.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0);
             acc = acc.add(acc.rearrange(Simd.XOR_2_OF_4));
             minsV = (FloatVector) minsV.add(minsV.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0);
             minsV = minsV.add(minsV.rearrange(Simd.XOR_2_OF_4));
@@ -271,7 +271,7 @@ final class KQuantDots {
             }
             // lanes summed in one order, interpreted or compiled (Simd.XOR_8), narrowing as it goes
             acc = Simd.L > 8 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0) : acc;
-            acc = Simd.L > 4 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0) : acc;
+            acc = (FloatVector) acc.add(acc.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0);
             acc = acc.add(acc.rearrange(Simd.XOR_2_OF_4));
             return acc.lane(0) + acc.lane(1);
         }
@@ -325,7 +325,7 @@ final class KQuantDots {
             }
             // lanes summed in one order, interpreted or compiled (Simd.XOR_8), narrowing as it goes
             acc = Simd.L > 8 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0) : acc;
-            acc = Simd.L > 4 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0) : acc;
+            acc = (FloatVector) acc.add(acc.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0);
             acc = acc.add(acc.rearrange(Simd.XOR_2_OF_4));
             return acc.lane(0) + acc.lane(1);
         }
@@ -400,7 +400,7 @@ final class KQuantDots {
             }
             // lanes summed in one order, interpreted or compiled (Simd.XOR_8), narrowing as it goes
             acc = Simd.L > 8 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0) : acc;
-            acc = Simd.L > 4 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0) : acc;
+            acc = (FloatVector) acc.add(acc.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0);
             acc = acc.add(acc.rearrange(Simd.XOR_2_OF_4));
             return (acc.lane(0) + acc.lane(1)) - mins;
         }
@@ -457,7 +457,7 @@ final class KQuantDots {
             }
             // lanes summed in one order, interpreted or compiled (Simd.XOR_8), narrowing as it goes
             acc = Simd.L > 8 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0) : acc;
-            acc = Simd.L > 4 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0) : acc;
+            acc = (FloatVector) acc.add(acc.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0);
             acc = acc.add(acc.rearrange(Simd.XOR_2_OF_4));
             return (acc.lane(0) + acc.lane(1)) - mins;
         }
@@ -515,7 +515,7 @@ final class KQuantDots {
             }
             // lanes summed in one order, interpreted or compiled (Simd.XOR_8), narrowing as it goes
             acc = Simd.L > 8 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0) : acc;
-            acc = Simd.L > 4 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0) : acc;
+            acc = (FloatVector) acc.add(acc.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0);
             acc = acc.add(acc.rearrange(Simd.XOR_2_OF_4));
             return acc.lane(0) + acc.lane(1);
         }

@@ -49,29 +49,27 @@ final class Simd {
 
     /*
      * A lane sum in one fixed order (a pairwise tree), the same interpreted and compiled, written
-     * out where a kernel ends:
+     * out where a kernel ends, narrowing to 8 and 4 lanes as it goes:
      *
-     *     acc = Simd.L > 8 ? acc.add(acc.rearrange(Simd.XOR_8)) : acc;
-     *     acc = Simd.L > 4 ? acc.add(acc.rearrange(Simd.XOR_4)) : acc;
-     *     acc = acc.add(acc.rearrange(Simd.XOR_2));
-     *     float sum = acc.lane(0) + acc.lane(1);   // the even lanes' sum, the odd lanes'
+     *     acc = Simd.L > 8 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0) : acc;
+     *     acc = (FloatVector) acc.add(acc.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0);
+     *     acc = acc.add(acc.rearrange(Simd.XOR_2_OF_4));
+     *     float sum = acc.lane(0) + acc.lane(1);
      *
      * reduceLanes(ADD) has no fixed order: on JDK 25 the interpreter and C1 add lanes first to
      * last and C2 as a tree, which differ in the last bits for about two thirds of random vectors,
      * so a kernel's results changed once C2 compiled it (the same prompt gave different logits
      * early and late in a process; golden differences moved from run to run).
      *
-     * It is written out rather than a helper because C2 refused to inline even a 20-byte helper
-     * at the end of the larger kernels (NodeCountInliningCutoff), and a vector passed to a call is
-     * boxed. Costs, JMH 5632x2048 from cache: none for Q4_0; about 5% for Q4_K, whose rows are
-     * short. (Halves by reinterpretShape(.., 1) compiled to index arithmetic with vpmulld, and a
-     * tree with masks for the narrower widths to mask moves: both cost more.)
+     * Written out rather than a helper: C2 refused to inline even a 20-byte helper at the end of
+     * the larger kernels (NodeCountInliningCutoff), and a vector passed to a call is boxed. Cost,
+     * JMH 5632x2048 in cache: none measurable for Q4_0, about 2% for Q4_K, whose rows are short.
+     * (A full-width tree with masks for narrower registers, and upper halves taken by
+     * reinterpretShape(.., 1), which C2 compiles to index arithmetic with vpmulld, cost 4-8%.)
+     * The vector kernels need at least 256-bit registers ({@link #B} has no 32-bit shape).
      */
-    /** Lane i takes lane i ^ 8 (used only with 16 lanes; the others likewise under {@link #L}). */
+    /** Lane i takes lane i ^ 8 (16 lanes only), then i ^ 4 of the low 8, then i ^ 2 of the low 4. */
     static final VectorShuffle<Float> XOR_8 = VectorShuffle.fromOp(F, i -> (i ^ 8) % L);
-    static final VectorShuffle<Float> XOR_4 = VectorShuffle.fromOp(F, i -> (i ^ 4) % L);
-    static final VectorShuffle<Float> XOR_2 = VectorShuffle.fromOp(F, i -> (i ^ 2) % L);
-    /** The later steps on the low 8 and 4 lanes ({@code SPECIES_256}, {@code SPECIES_128}). */
     static final VectorShuffle<Float> XOR_4_OF_8 = VectorShuffle.fromOp(FloatVector.SPECIES_256, i -> i ^ 4);
     static final VectorShuffle<Float> XOR_2_OF_4 = VectorShuffle.fromOp(FloatVector.SPECIES_128, i -> i ^ 2);
     static final VectorSpecies<Float> HALF_8 = FloatVector.SPECIES_256;
