@@ -103,14 +103,21 @@ final class Gemm {
                     }
                 }
             }
-            // the tile's lanes are tokens: written out token by token, each a run of nr results
-            int t0 = blk * TOKENS;
-            int valid = Math.min(TOKENS, n - t0);
-            for (int j = 0; j < valid; j++) {
-                int o = (t0 + j) * outCols + r0;
-                for (int i = 0; i < nr; i++) {
-                    out[o + i] = tile[i * TOKENS + j];
-                }
+            writeTile(tile, nr, n, blk, out, outCols, r0);
+        }
+    }
+
+    /**
+     * Writes a result tile of token block {@code blk} ({@code nr} rows of {@link #TOKENS} lanes) to
+     * {@code out[t·outCols + r0 + i]}: the lanes are tokens, so token by token, each a run of nr results.
+     */
+    static void writeTile(float[] tile, int nr, int n, int blk, float[] out, int outCols, int r0) {
+        int t0 = blk * TOKENS;
+        int valid = Math.min(TOKENS, n - t0);
+        for (int j = 0; j < valid; j++) {
+            int o = (t0 + j) * outCols + r0;
+            for (int i = 0; i < nr; i++) {
+                out[o + i] = tile[i * TOKENS + j];
             }
         }
     }

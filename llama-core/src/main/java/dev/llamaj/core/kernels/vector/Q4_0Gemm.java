@@ -113,14 +113,7 @@ final class Q4_0Gemm {
             for (; i < nr; i++) {
                 kernel1(w, d, i, cols, xq, xd, blk, tile);
             }
-            int t0 = blk * TOKENS;
-            int valid = Math.min(TOKENS, n - t0);
-            for (int j = 0; j < valid; j++) {
-                int o = (t0 + j) * outCols + r0;
-                for (int r = 0; r < nr; r++) {
-                    out[o + r] = tile[r * TOKENS + j];
-                }
-            }
+            Gemm.writeTile(tile, nr, n, blk, out, outCols, r0);
         }
     }
 
