@@ -64,8 +64,9 @@ final class Simd {
      * Written out rather than a helper: C2 refused to inline even a 20-byte helper at the end of
      * the larger kernels (NodeCountInliningCutoff), and a vector passed to a call is boxed. Cost,
      * JMH 5632x2048 in cache: none measurable for Q4_0, about 2% for Q4_K, whose rows are short.
-     * (A full-width tree with masks for narrower registers, and upper halves taken by
-     * reinterpretShape(.., 1), which C2 compiles to index arithmetic with vpmulld, cost 4-8%.)
+     * (A full-width tree with masks for narrower registers cost 4-8% on both; one without masks
+     * 3-5%; upper halves taken by reinterpretShape(.., 1), which C2 compiles to index arithmetic
+     * with vpmulld, 5% on Q4_K.)
      * The vector kernels need at least 256-bit registers ({@link #B} has no 32-bit shape).
      */
     /** Lane i takes lane i ^ 8 (16 lanes only), then i ^ 4 of the low 8, then i ^ 2 of the low 4. */
