@@ -99,7 +99,7 @@ final class Simd {
 
     /** Whether {@link #F} is narrower than the preferred species ({@link #species}): said in the provider's description. */
     static boolean narrowedForByteShuffles() {
-        return F.vectorBitSize() < FloatVector.SPECIES_PREFERRED.vectorBitSize();
+        return FloatVector.SPECIES_PREFERRED.vectorBitSize() == 512 && F.vectorBitSize() < 512;
     }
 
     /** The CPU's flags as {@code /proc/cpuinfo} lists them (Linux), padded with spaces; null where that file is absent or unreadable. */
