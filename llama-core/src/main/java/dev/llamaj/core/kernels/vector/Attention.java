@@ -6,14 +6,13 @@ import static dev.llamaj.core.kernels.vector.Simd.L;
 import dev.llamaj.core.kernels.KvCacheType;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * Causal attention over the off-heap cache, one task per (query row, head). With an F16 cache
  * the query and the softmax weights are rounded to F16 before their products, as llama.cpp's
- * matrix products with F16 operands do (and scaled by 2^112, {@link #F16_DOWN_MASK}); with F32
+ * matrix products with F16 operands do, and scaled by 2^112: the cache is read as
+ * {@link Simd#f16Down} reads F16 (times 2^-112, three instructions), and both factors are F16
+ * values below 2^16, so the scalings are exact and the products are the unscaled ones. With F32
  * everything stays in float.
  */
 final class Attention {
@@ -108,17 +107,9 @@ final class Attention {
         weightedSum(cache.values, cache.rowOffset(layer, 0) + headOff, rowBytes, s, pos, out.data, oo, headDim, f16);
     }
 
-    /**
-     * With an F16 cache, keys and values are read as {@link Simd#f16Down} does, times 2^-112 (three
-     * instructions instead of seven), against a query and softmax weights scaled by 2^112: both
-     * are F16-rounded (below 2^16), so the scaling is exact and so are the products, the same as
-     * the unscaled ones.
-     */
-    private static final int F16_DOWN_MASK = 0x8FFFE000;
-
     /*
-     * The F16 and F32 cache paths are separate loops with the F16 conversion written out in place:
-     * with a call to Simd.f16 in a ternary, C2 did not inline it here (JFR showed the Vector API's
+     * The F16 and F32 cache paths are separate branches, not one ternary: with a call to Simd.f16
+     * in a ternary, C2 did not inline it here (JFR showed the Vector API's
      * boxed fallback code under Attention.dot/accumulate for the whole of a decode), and a vector
      * operation that is not inlined runs as Java objects, far slower than the weights' kernels.
      */
@@ -127,10 +118,7 @@ final class Attention {
         int c = 0;
         if (f16) {
             for (; c + L <= n; c += L) {
-                IntVector h = (IntVector) ShortVector.fromMemorySegment(Simd.S, seg, off + 2L * c, Simd.LE)
-                        .convertShape(VectorOperators.S2I, Simd.I, 0);
-                FloatVector k = h.lanewise(VectorOperators.LSHL, 13).and(F16_DOWN_MASK).reinterpretAsFloats();
-                acc = k.fma(FloatVector.fromArray(F, x, c), acc);
+                acc = Simd.f16Down(seg, off + 2L * c).fma(FloatVector.fromArray(F, x, c), acc);
             }
         } else {
             for (; c + L <= n; c += L) {
@@ -141,7 +129,7 @@ final class Attention {
         acc = Simd.L > 8 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0) : acc;
         acc = (FloatVector) acc.add(acc.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0);
         acc = acc.add(acc.rearrange(Simd.XOR_2_OF_4));
-        float sum = (acc.lane(0) + acc.lane(1));
+        float sum = acc.lane(0) + acc.lane(1);
         for (; c < n; c++) {
             sum += (f16 ? Simd.f16At(seg, off + 2L * c) * 0x1p-112f : seg.get(Simd.FLOAT, off + 4L * c)) * x[c];
         }
@@ -167,10 +155,10 @@ final class Attention {
             for (int p = 0; p <= pos; p++, o += rowBytes) {
                 FloatVector wv = FloatVector.broadcast(F, w[p]);
                 if (f16) {
-                    a0 = valuesF16(seg, o).fma(wv, a0);
-                    a1 = valuesF16(seg, o + 2L * L).fma(wv, a1);
-                    a2 = valuesF16(seg, o + 4L * L).fma(wv, a2);
-                    a3 = valuesF16(seg, o + 6L * L).fma(wv, a3);
+                    a0 = Simd.f16Down(seg, o).fma(wv, a0);
+                    a1 = Simd.f16Down(seg, o + 2L * L).fma(wv, a1);
+                    a2 = Simd.f16Down(seg, o + 4L * L).fma(wv, a2);
+                    a3 = Simd.f16Down(seg, o + 6L * L).fma(wv, a3);
                 } else {
                     a0 = FloatVector.fromMemorySegment(F, seg, o, Simd.LE).fma(wv, a0);
                     a1 = FloatVector.fromMemorySegment(F, seg, o + 4L * L, Simd.LE).fma(wv, a1);
@@ -187,8 +175,12 @@ final class Attention {
             FloatVector a = FloatVector.zero(F);
             long o = off + (long) eb * c;
             for (int p = 0; p <= pos; p++, o += rowBytes) {
-                FloatVector v = f16 ? valuesF16(seg, o) : FloatVector.fromMemorySegment(F, seg, o, Simd.LE);
-                a = v.fma(FloatVector.broadcast(F, w[p]), a);
+                FloatVector wv = FloatVector.broadcast(F, w[p]);
+                if (f16) {
+                    a = Simd.f16Down(seg, o).fma(wv, a);
+                } else {
+                    a = FloatVector.fromMemorySegment(F, seg, o, Simd.LE).fma(wv, a);
+                }
             }
             a.intoArray(out, oo + c);
         }
@@ -200,11 +192,5 @@ final class Attention {
             }
             out[oo + c] = a;
         }
-    }
-
-    /** {@link #L} F16 values at {@code off} times 2^-112 ({@link #F16_DOWN_MASK}). */
-    private static FloatVector valuesF16(MemorySegment seg, long off) {
-        IntVector h = (IntVector) ShortVector.fromMemorySegment(Simd.S, seg, off, Simd.LE).convertShape(VectorOperators.S2I, Simd.I, 0);
-        return h.lanewise(VectorOperators.LSHL, 13).and(F16_DOWN_MASK).reinterpretAsFloats();
     }
 }

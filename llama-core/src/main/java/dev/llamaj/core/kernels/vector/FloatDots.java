@@ -35,7 +35,7 @@ final class FloatDots {
             a0 = Simd.L > 8 ? (FloatVector) a0.add(a0.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0) : a0;
             a0 = (FloatVector) a0.add(a0.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0);
             a0 = a0.add(a0.rearrange(Simd.XOR_2_OF_4));
-            float sum = (a0.lane(0) + a0.lane(1));
+            float sum = a0.lane(0) + a0.lane(1);
             for (; i < n; i++) {
                 sum += w.get(Simd.FLOAT, off + 4L * i) * raw[xo + i];
             }
@@ -72,7 +72,7 @@ final class FloatDots {
             a0 = Simd.L > 8 ? (FloatVector) a0.add(a0.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0) : a0;
             a0 = (FloatVector) a0.add(a0.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0);
             a0 = a0.add(a0.rearrange(Simd.XOR_2_OF_4));
-            float sum = (a0.lane(0) + a0.lane(1));
+            float sum = a0.lane(0) + a0.lane(1);
             float[] plain = x.floats;
             for (; i < n; i++) {
                 sum += Simd.f16At(w, off + 2L * i) * plain[xo + i];
@@ -104,7 +104,7 @@ final class FloatDots {
             a0 = Simd.L > 8 ? (FloatVector) a0.add(a0.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0) : a0;
             a0 = (FloatVector) a0.add(a0.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0);
             a0 = a0.add(a0.rearrange(Simd.XOR_2_OF_4));
-            float sum = (a0.lane(0) + a0.lane(1));
+            float sum = a0.lane(0) + a0.lane(1);
             for (; i < n; i++) {
                 sum += Simd.bf16At(w, off + 2L * i) * a[xo + i];
             }

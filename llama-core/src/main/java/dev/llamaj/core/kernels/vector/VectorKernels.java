@@ -213,12 +213,12 @@ public final class VectorKernels implements Kernels {
      * column by column, in register tiles. Q4_0 goes to {@link Q4_0Gemm}, which keeps the quants.
      */
     private void prefill(Tensor t, Rounding rounding, VectorActivations a, int n, float[] od) {
-        int rows = t.rows();
-        int cols = t.rowLength();
         if (t.type() == GgmlType.Q4_0) {
             prefillQ4_0(t, n, od);
             return;
         }
+        int rows = t.rows();
+        int cols = t.rowLength();
         if (packed.length < Gemm.packedSize(n, cols)) {
             packed = new float[Gemm.packedSize(n, cols)];
         }
@@ -404,7 +404,7 @@ public final class VectorKernels implements Kernels {
             acc = Simd.L > 8 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0) : acc;
             acc = (FloatVector) acc.add(acc.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0);
             acc = acc.add(acc.rearrange(Simd.XOR_2_OF_4));
-            double ss = (acc.lane(0) + acc.lane(1));
+            double ss = acc.lane(0) + acc.lane(1);
             for (; i < n; i++) {
                 ss += x[off + i] * x[off + i];
             }
