@@ -61,9 +61,11 @@ public final class GgufFile implements AutoCloseable {
      * process that maps the file; opening is instant and costs no memory of its own. Read in,
      * opening reads the whole file once and holds a private copy off the Java heap (no
      * {@code -Xmx} change needed), the way llama.cpp holds the tensors it repacks, or all of
-     * them with {@code --no-mmap}. On the virtual machines this was measured on, token
-     * generation read weights about 20% faster from such memory than from the page cache
-     * (TinyLlama Q4_0, 1 thread: 15.2 vs 12.0 tok/s), with the same numbers out.
+     * them with {@code --no-mmap}. The numbers out are the same. Which is faster depends on the
+     * machine: on the virtual machines this was measured on, token generation read a file that
+     * had sat in the page cache for hours 20-40% slower than a private copy (TinyLlama Q4_0, 1
+     * thread: 11-13.5 vs 18-19 tok/s), and as fast once its pages had been dropped and read back
+     * (18-19 both).
      *
      * @throws ModelFormatException when the file is not a valid GGUF (the message says where and why)
      * @throws UncheckedIOException when the file cannot be read
