@@ -1,6 +1,7 @@
 package dev.llamaj.core.kernels;
 
 import dev.llamaj.core.tensor.Tensor;
+import java.util.List;
 
 /**
  * The operations a Llama forward pass is made of, over memory the provider owns. Each call is
@@ -39,6 +40,26 @@ public interface Kernels extends AutoCloseable {
 
     /** {@code out[i] = W · x[i]} for i &lt; n: {@code out} has {@code W.rows()} columns, {@code x} {@code W.cols()}. */
     void matmul(Activations out, Weights w, Activations x, int n);
+
+    /**
+     * {@code outs.get(j)[i] = ws.get(j) · x[i]} for each j and i &lt; n: several weights over the
+     * same input, as attention's Wq, Wk, Wv and the feed-forward's Wgate, Wup are. The results
+     * are exactly those of one {@link #matmul(Activations, Weights, Activations, int)} per
+     * weight, which is what this default does; a provider may share work between the products
+     * (the vector provider rounds and packs {@code x} once and splits all their rows in one
+     * parallel pass). No output may be {@code x}.
+     *
+     * @throws IllegalArgumentException when the lists are empty or of different sizes, or a shape disagrees
+     */
+    default void matmul(List<Activations> outs, List<Weights> ws, Activations x, int n) {
+        if (outs.isEmpty() || outs.size() != ws.size()) {
+            throw new IllegalArgumentException("matmul needs one output per weight and at least one: got " + outs.size()
+                    + " outputs for " + ws.size() + " weights");
+        }
+        for (int j = 0; j < ws.size(); j++) {
+            matmul(outs.get(j), ws.get(j), x, n);
+        }
+    }
 
     /**
      * Rotary position embedding in place, as llama.cpp applies it to GGUF's Q/K layout:

@@ -3,6 +3,7 @@ package dev.llamaj.core.model;
 import dev.llamaj.core.LlamaConfig;
 import dev.llamaj.core.kernels.Activations;
 import dev.llamaj.core.kernels.Kernels;
+import java.util.List;
 
 /**
  * The Llama 2 forward pass, in the paper's order. The kernels do the arithmetic; this class only
@@ -14,8 +15,9 @@ import dev.llamaj.core.kernels.Kernels;
  *     x += Wdown · (silu(Wgate · norm(x)) ⊙ (Wup · norm(x)))                     // SwiGLU
  *   logits = Wout · norm(x)
  * </pre>
- * Stateless apart from its weights; a {@link ForwardState} carries one session's cache and
- * buffers.
+ * Products of one input with several weights (Wq, Wk, Wv; Wgate, Wup) go to the kernels in one
+ * call, so that a provider can prepare the input once. Stateless apart from its weights; a
+ * {@link ForwardState} carries one session's cache and buffers.
  */
 public final class Transformer {
     private final LlamaConfig config;
@@ -51,9 +53,7 @@ public final class Transformer {
             LlamaWeights.Layer w = weights.layers().get(l);
             // attention block
             k.rmsNorm(s.xb, s.x, w.attentionNorm(), c.rmsEpsilon(), n);
-            k.matmul(s.q, w.wq(), s.xb, n);
-            k.matmul(s.k, w.wk(), s.xb, n);
-            k.matmul(s.v, w.wv(), s.xb, n);
+            k.matmul(List.of(s.q, s.k, s.v), List.of(w.wq(), w.wk(), w.wv()), s.xb, n);
             k.rope(s.q, c.headCount(), c.headSize(), c.ropeDimensionCount(), c.ropeFreqBase(), startPos, n);
             k.rope(s.k, c.kvHeadCount(), c.headSize(), c.ropeDimensionCount(), c.ropeFreqBase(), startPos, n);
             k.attention(s.attended, s.q, s.k, s.v, s.cache, l, startPos, n, c.headCount(), c.kvHeadCount());
@@ -61,8 +61,7 @@ public final class Transformer {
             k.add(s.x, s.xb, n);
             // feed-forward block (SwiGLU)
             k.rmsNorm(s.xb, s.x, w.ffnNorm(), c.rmsEpsilon(), n);
-            k.matmul(s.gate, w.gate(), s.xb, n);
-            k.matmul(s.up, w.up(), s.xb, n);
+            k.matmul(List.of(s.gate, s.up), List.of(w.gate(), w.up()), s.xb, n);
             k.swiglu(s.gate, s.up, n);
             k.matmul(s.xb, w.down(), s.gate, n);
             k.add(s.x, s.xb, n);

@@ -1,6 +1,8 @@
 package dev.llamaj.core.kernels;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.llamaj.core.tensor.GgmlType;
@@ -177,6 +179,94 @@ class KernelConformanceTest {
             return read(out);
         } finally {
             w.close();
+        }
+    }
+
+    /**
+     * Groups of weights over one input, as the model passes Wq, Wk, Wv: formats that round the
+     * input alike (Q4_K with Q6_K, as in Q4_K_M files; Q4_0 with Q8_0, which take different
+     * batch kernels) and ones that do not (Q4_0 with F16).
+     */
+    static Stream<Arguments> providersAndFormatGroups() {
+        List<GgmlType[]> groups = new ArrayList<>();
+        for (GgmlType t : RandomBlocks.SUPPORTED) {
+            groups.add(new GgmlType[] {t, t, t});
+        }
+        groups.add(new GgmlType[] {GgmlType.Q4_K, GgmlType.Q4_K, GgmlType.Q6_K});
+        groups.add(new GgmlType[] {GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q4_0});
+        groups.add(new GgmlType[] {GgmlType.Q4_0, GgmlType.F16, GgmlType.Q4_0});
+        return providers().flatMap(c -> groups.stream().map(g -> Arguments.of(c, List.of(g))));
+    }
+
+    /**
+     * Several weights in one call give exactly what one call per weight gives: a provider may
+     * share the input's preparation between them, never change the arithmetic. Rows 19, 3 and 7
+     * put weight boundaries inside the work chunks and the prefill panels.
+     */
+    @ParameterizedTest(name = "{0} {1}", allowZeroInvocations = true)
+    @MethodSource("providersAndFormatGroups")
+    void matmulOfSeveralWeightsIsOneMatmulPerWeight(Candidate c, List<GgmlType> types) {
+        int[] rows = {19, 3, 7};
+        int cols = types.stream().anyMatch(t -> t.blockSize() == 256) ? 512 : 256;
+        try (Kernels fast = c.provider().open(new KernelOptions(THREADS)); Arena arena = Arena.ofShared()) {
+            List<Weights> ws = new ArrayList<>();
+            for (int j = 0; j < rows.length; j++) {
+                ws.add(fast.weights(RandomBlocks.matrix(arena, "w" + j, types.get(j), rows[j], cols, 11L * j + cols)));
+            }
+            for (int n : BATCH) {
+                float[][] x = gaussian(n, cols, 13L * n);
+                List<Activations> one = new ArrayList<>();
+                List<Activations> all = new ArrayList<>();
+                try (Activations in = fast.activations(n + 1, cols)) {
+                    for (int i = 0; i < n; i++) {
+                        in.write(i, x[i]);
+                    }
+                    for (int j = 0; j < rows.length; j++) {
+                        one.add(fast.activations(n + 1, rows[j]));
+                        all.add(fast.activations(n + 1, rows[j]));
+                        fast.matmul(one.get(j), ws.get(j), in, n);
+                    }
+                    fast.matmul(all, ws, in, n);
+                    for (int j = 0; j < rows.length; j++) {
+                        float[][] expected = read(one.get(j));
+                        float[][] actual = read(all.get(j));
+                        for (int i = 0; i <= n; i++) {
+                            assertArrayEquals(expected[i], actual[i],
+                                    types + " batch " + n + ": weight " + j + ", row " + i);
+                        }
+                    }
+                } finally {
+                    one.forEach(Activations::close);
+                    all.forEach(Activations::close);
+                }
+            }
+            ws.forEach(Weights::close);
+        }
+    }
+
+    /** Every provider, scalar too: a group call with no weights, or not one output per weight, names the counts. */
+    @Test
+    void matmulOfSeveralWeightsChecksItsLists() {
+        for (KernelProvider p : all()) {
+            if (!p.availability().available()) {
+                continue;
+            }
+            try (Kernels k = p.open(new KernelOptions(2)); Arena arena = Arena.ofShared();
+                 Activations in = k.activations(1, 32); Activations out = k.activations(1, 3)) {
+                Weights w = k.weights(RandomBlocks.matrix(arena, "w", GgmlType.Q8_0, 3, 32, 1));
+                IllegalArgumentException none = assertThrows(IllegalArgumentException.class,
+                        () -> k.matmul(List.of(), List.of(), in, 1));
+                assertTrue(none.getMessage().contains("got 0 outputs for 0 weights"), p.name() + ": " + none.getMessage());
+                IllegalArgumentException uneven = assertThrows(IllegalArgumentException.class,
+                        () -> k.matmul(List.of(out, out), List.of(w), in, 1));
+                assertTrue(uneven.getMessage().contains("got 2 outputs for 1 weights"), p.name() + ": " + uneven.getMessage());
+                try (Weights square = k.weights(RandomBlocks.matrix(arena, "square", GgmlType.Q8_0, 32, 32, 2))) {
+                    IllegalArgumentException self = assertThrows(IllegalArgumentException.class,
+                            () -> k.matmul(List.of(in), List.of(square), in, 1));
+                    assertTrue(self.getMessage().contains("over its input"), p.name() + ": " + self.getMessage());
+                }
+                w.close();
+            }
         }
     }
 

@@ -12,6 +12,7 @@ import dev.llamaj.core.tensor.GgmlType;
 import dev.llamaj.core.tensor.Tensor;
 import dev.llamaj.core.tensor.TensorFormat;
 import java.lang.foreign.MemorySegment;
+import java.util.List;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
@@ -159,23 +160,57 @@ public final class VectorKernels implements Kernels {
 
     @Override
     public void matmul(Activations out, Weights w, Activations x, int n) {
-        VectorActivations o = VectorActivations.of(out);
+        matmul(List.of(out), List.of(w), x, n);
+    }
+
+    /**
+     * Weights whose dot products round the activations alike (same {@link RowDot#rounding}) share
+     * one rounding of {@code x}, one packing of it for a batch, and one parallel pass over all
+     * their rows (a batch: all their panels); others go one by one. Either way each output
+     * element is computed exactly as a lone matmul computes it.
+     */
+    @Override
+    public void matmul(List<Activations> outs, List<Weights> ws, Activations x, int n) {
+        if (outs.isEmpty() || outs.size() != ws.size()) {
+            throw new IllegalArgumentException("matmul needs one output per weight and at least one: got " + outs.size()
+                    + " outputs for " + ws.size() + " weights");
+        }
         VectorActivations a = VectorActivations.of(x);
-        Tensor t = VectorWeights.of(w).tensor();
-        int rows = t.rows();
-        int cols = t.rowLength();
-        if (a.cols() != cols || o.cols() != rows) {
-            throw new IllegalArgumentException("matmul of " + t + " needs input of " + cols + " and output of " + rows
-                    + " columns, got " + a.cols() + " and " + o.cols());
+        int m = ws.size();
+        Tensor[] ts = new Tensor[m];
+        float[][] ods = new float[m][];
+        RowDot[] dots = new RowDot[m];
+        for (int j = 0; j < m; j++) {
+            VectorActivations o = VectorActivations.of(outs.get(j));
+            Tensor t = VectorWeights.of(ws.get(j)).tensor();
+            if (a.cols() != t.rowLength() || o.cols() != t.rows()) {
+                throw new IllegalArgumentException("matmul of " + t + " needs input of " + t.rowLength() + " and output of "
+                        + t.rows() + " columns, got " + a.cols() + " and " + o.cols());
+            }
+            if (o == a) {
+                throw new IllegalArgumentException("matmul cannot write its output over its input");
+            }
+            checkRows(n, o, a);
+            if (t.rowLength() % t.type().blockSize() != 0) {
+                throw new IllegalArgumentException(t + ": row length " + t.rowLength() + " is not a multiple of the block size");
+            }
+            ts[j] = t;
+            ods[j] = o.data;
+            dots[j] = dotFor(t.type());
         }
-        checkRows(n, o, a);
-        if (cols % t.type().blockSize() != 0) {
-            throw new IllegalArgumentException(t + ": row length " + cols + " is not a multiple of the block size");
+        Rounding rounding = dots[0].rounding();
+        for (int j = 1; j < m; j++) {
+            if (dots[j].rounding() != rounding) {
+                for (int i = 0; i < m; i++) {
+                    matmul(outs.get(i), ws.get(i), x, n);
+                }
+                return;
+            }
         }
-        RowDot dot = dotFor(t.type());
+        int cols = a.cols();
         boolean batch = n >= GEMM_MIN_TOKENS && cols % L == 0;
-        rounded.prepare(dot.rounding(), n, cols);
-        if (dot.rounding() != Rounding.NONE) {
+        rounded.prepare(rounding, n, cols);
+        if (rounding != Rounding.NONE) {
             pool.run(n, 1, (long) n * cols * ELEMENT_WORK, (wk, from, to) -> {
                 for (int r = from; r < to; r++) {
                     if (batch) {
@@ -187,22 +222,35 @@ public final class VectorKernels implements Kernels {
             });
         }
         if (batch) {
-            prefill(t, dot.rounding(), a, n, o.data);
+            prefill(ts, rounding, a, n, ods);
             return;
         }
-        MemorySegment seg = t.data();
-        long rowBytes = t.rowBytes();
-        float[] od = o.data;
+        // the rows of all the weights, end to end: first[j] is weight j's first
+        int[] first = new int[m + 1];
+        for (int j = 0; j < m; j++) {
+            first[j + 1] = first[j] + ts[j].rows();
+        }
         float[] raw = a.data;
-        pool.run(rows, 4, (long) rows * cols * n, (wk, from, to) -> {
-            for (int r0 = from; r0 < to; r0 += ROW_TILE) {
-                int r1 = Math.min(to, r0 + ROW_TILE);
+        pool.run(first[m], 4, (long) first[m] * cols * n, (wk, from, to) -> {
+            int j = 0;
+            for (int r0 = from; r0 < to; ) {
+                while (r0 >= first[j + 1]) {
+                    j++;
+                }
+                int r1 = Math.min(Math.min(to, r0 + ROW_TILE), first[j + 1]);
+                Tensor t = ts[j];
+                MemorySegment seg = t.data();
+                long rowBytes = t.rowBytes();
+                RowDot dot = dots[j];
+                float[] od = ods[j];
+                int rows = t.rows();
                 for (int tok = 0; tok < n; tok++) {
-                    int base = tok * rows;
+                    int base = tok * rows - first[j];
                     for (int r = r0; r < r1; r++) {
-                        od[base + r] = dot.dot(seg, r * rowBytes, rounded, raw, tok);
+                        od[base + r] = dot.dot(seg, (r - first[j]) * rowBytes, rounded, raw, tok);
                     }
                 }
+                r0 = r1;
             }
         });
     }
@@ -211,77 +259,80 @@ public final class VectorKernels implements Kernels {
      * A batch: weights are decoded to floats {@link Gemm#ROWS} rows at a time (once per batch, not
      * per token) and multiplied with the rounded activations, decoded back to floats and packed
      * column by column, in register tiles. Q4_0 goes to {@link Q4_0Gemm}, which keeps the quants.
+     * The activations are packed once for all the weights, and their panels split in one pass.
      */
-    private void prefill(Tensor t, Rounding rounding, VectorActivations a, int n, float[] od) {
-        if (t.type() == GgmlType.Q4_0) {
-            prefillQ4_0(t, n, od);
-            return;
+    private void prefill(Tensor[] ts, Rounding rounding, VectorActivations a, int n, float[][] ods) {
+        int cols = a.cols();
+        boolean anyQ4_0 = false;
+        boolean anyOther = false;
+        for (Tensor t : ts) {
+            anyQ4_0 |= t.type() == GgmlType.Q4_0;
+            anyOther |= t.type() != GgmlType.Q4_0;
         }
-        int rows = t.rows();
-        int cols = t.rowLength();
-        if (packed.length < Gemm.packedSize(n, cols)) {
-            packed = new float[Gemm.packedSize(n, cols)];
-        }
-        float[] xp = packed;
         int blocks = Gemm.blocks(n);
-        pool.run(blocks, 1, (long) blocks * Gemm.TOKENS * cols * ELEMENT_WORK, (wk, from, to) -> {
-            for (int blk = from; blk < to; blk++) {
-                switch (rounding) {
-                    case NONE -> Gemm.pack(a.data, n, cols, blk, xp);
-                    case F16, BF16 -> Gemm.pack(rounded.floats, n, cols, blk, xp);
-                    default -> Gemm.pack(rounded.quants, rounded.scales, rounding == Rounding.Q8_K ? 256 : 32, n, cols, blk, xp);
+        if (anyQ4_0) {
+            if (packedQuants.length < Q4_0Gemm.packedSize(n, cols)) {
+                packedQuants = new short[Q4_0Gemm.packedSize(n, cols)];
+            }
+            if (packedScales.length < Q4_0Gemm.scalesSize(n, cols)) {
+                packedScales = new float[Q4_0Gemm.scalesSize(n, cols)];
+            }
+            short[] xq = packedQuants;
+            float[] xd = packedScales;
+            pool.run(blocks, 1, (long) blocks * Gemm.TOKENS * cols * ELEMENT_WORK, (wk, from, to) -> {
+                for (int blk = from; blk < to; blk++) {
+                    Q4_0Gemm.pack(rounded.quants, rounded.scales, n, cols, blk, xq, xd);
                 }
-            }
-        });
-        GgmlType type = t.type();
-        MemorySegment seg = t.data();
-        int panels = (rows + Gemm.ROWS - 1) / Gemm.ROWS;
-        pool.run(panels, 1, (long) rows * cols * n, (wk, from, to) -> {
-            float[] w = rowScratch(wk, Gemm.ROWS * cols);
-            float[] tile = tileScratch[wk];
-            for (int p = from; p < to; p++) {
-                int r0 = Gemm.ROWS * p;
-                int nr = Math.min(Gemm.ROWS, rows - r0);
-                Dequant.rows(type, seg, (long) r0 * cols, nr * cols, w);
-                Gemm.panel(w, nr, cols, xp, n, od, rows, r0, tile);
-            }
-        });
-    }
-
-    /** A Q4_0 batch: {@link Q4_0Gemm}, on the Q8_0-rounded activations' quants. */
-    private void prefillQ4_0(Tensor t, int n, float[] od) {
-        int rows = t.rows();
-        int cols = t.rowLength();
-        if (packedQuants.length < Q4_0Gemm.packedSize(n, cols)) {
-            packedQuants = new short[Q4_0Gemm.packedSize(n, cols)];
+            });
         }
-        if (packedScales.length < Q4_0Gemm.scalesSize(n, cols)) {
-            packedScales = new float[Q4_0Gemm.scalesSize(n, cols)];
+        if (anyOther) {
+            if (packed.length < Gemm.packedSize(n, cols)) {
+                packed = new float[Gemm.packedSize(n, cols)];
+            }
+            float[] xp = packed;
+            pool.run(blocks, 1, (long) blocks * Gemm.TOKENS * cols * ELEMENT_WORK, (wk, from, to) -> {
+                for (int blk = from; blk < to; blk++) {
+                    switch (rounding) {
+                        case NONE -> Gemm.pack(a.data, n, cols, blk, xp);
+                        case F16, BF16 -> Gemm.pack(rounded.floats, n, cols, blk, xp);
+                        default -> Gemm.pack(rounded.quants, rounded.scales, rounding == Rounding.Q8_K ? 256 : 32, n, cols, blk, xp);
+                    }
+                }
+            });
         }
-        short[] xq = packedQuants;
-        float[] xd = packedScales;
-        int blocks = Gemm.blocks(n);
-        pool.run(blocks, 1, (long) blocks * Gemm.TOKENS * cols * ELEMENT_WORK, (wk, from, to) -> {
-            for (int blk = from; blk < to; blk++) {
-                Q4_0Gemm.pack(rounded.quants, rounded.scales, n, cols, blk, xq, xd);
-            }
-        });
-        MemorySegment seg = t.data();
-        long rowBytes = t.rowBytes();
-        int panels = (rows + Gemm.ROWS - 1) / Gemm.ROWS;
-        pool.run(panels, 1, (long) rows * cols * n, (wk, from, to) -> {
-            if (pairScratch[wk].length < Gemm.ROWS * cols / 2) {
-                pairScratch[wk] = new int[Gemm.ROWS * cols / 2];
-                blockScaleScratch[wk] = new float[Gemm.ROWS * cols / 32];
-            }
-            int[] w = pairScratch[wk];
-            float[] d = blockScaleScratch[wk];
+        // the panels of all the weights, end to end: first[j] is weight j's first
+        int m = ts.length;
+        int[] first = new int[m + 1];
+        long rowsInAll = 0;
+        for (int j = 0; j < m; j++) {
+            first[j + 1] = first[j] + (ts[j].rows() + Gemm.ROWS - 1) / Gemm.ROWS;
+            rowsInAll += ts[j].rows();
+        }
+        pool.run(first[m], 1, rowsInAll * cols * n, (wk, from, to) -> {
             float[] tile = tileScratch[wk];
+            int j = 0;
             for (int p = from; p < to; p++) {
-                int r0 = Gemm.ROWS * p;
+                while (p >= first[j + 1]) {
+                    j++;
+                }
+                Tensor t = ts[j];
+                int rows = t.rows();
+                int r0 = Gemm.ROWS * (p - first[j]);
                 int nr = Math.min(Gemm.ROWS, rows - r0);
-                Q4_0Gemm.decode(seg, r0 * rowBytes, nr, cols, w, d);
-                Q4_0Gemm.panel(w, d, nr, cols, xq, xd, n, od, rows, r0, tile);
+                if (t.type() == GgmlType.Q4_0) {
+                    if (pairScratch[wk].length < Gemm.ROWS * cols / 2) {
+                        pairScratch[wk] = new int[Gemm.ROWS * cols / 2];
+                        blockScaleScratch[wk] = new float[Gemm.ROWS * cols / 32];
+                    }
+                    int[] w = pairScratch[wk];
+                    float[] d = blockScaleScratch[wk];
+                    Q4_0Gemm.decode(t.data(), r0 * t.rowBytes(), nr, cols, w, d);
+                    Q4_0Gemm.panel(w, d, nr, cols, packedQuants, packedScales, n, ods[j], rows, r0, tile);
+                } else {
+                    float[] w = rowScratch(wk, Gemm.ROWS * cols);
+                    Dequant.rows(t.type(), t.data(), (long) r0 * cols, nr * cols, w);
+                    Gemm.panel(w, nr, cols, packed, n, ods[j], rows, r0, tile);
+                }
             }
         });
     }
