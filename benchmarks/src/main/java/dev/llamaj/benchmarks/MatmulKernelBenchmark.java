@@ -65,7 +65,15 @@ public class MatmulKernelBenchmark {
     @Param({"96"})
     public int footprintMiB;
 
+    /**
+     * Where the copies live: {@code heap}-less native memory of this process ({@code native}), or
+     * a temporary file mapped read-only ({@code mapped}), as a model opened with mmap reads them.
+     */
+    @Param({"native"})
+    public String memory;
+
     private Arena arena;
+    private java.nio.file.Path mappedFile;
     private Kernels k;
     /** Enough copies of the matrix to overflow the L3 cache, cycled through, so weights stream from memory as in a model. */
     private Weights[] w;
@@ -90,6 +98,11 @@ public class MatmulKernelBenchmark {
         for (int c = 0; c < copies; c++) {
             MemorySegment data = arena.allocate(weightBytes, 64);
             fill(data, type, random);
+            if (memory.equals("mapped")) {
+                data = mapped(data, c);
+            } else if (!memory.equals("native")) {
+                throw new IllegalArgumentException("memory must be native or mapped, not " + memory);
+            }
             w[c] = k.weights(new Tensor("bench" + c, type, new long[] {cols, rows}, data));
         }
         x = k.activations(n, cols);
@@ -103,6 +116,23 @@ public class MatmulKernelBenchmark {
             x.write(i, row);
         }
         System.out.printf("%n%s: %d weight bytes per matmul%n", format, weightBytes);
+    }
+
+    /** {@code data} written to a temporary file at copy {@code c}'s place, and that place mapped read-only. */
+    private MemorySegment mapped(MemorySegment data, int c) {
+        try {
+            if (mappedFile == null) {
+                mappedFile = java.nio.file.Files.createTempFile("llamaj-bench", ".bin");
+            }
+            long at = (long) c * data.byteSize();
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(mappedFile,
+                    java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE)) {
+                ch.write(data.asByteBuffer(), at);
+                return ch.map(java.nio.channels.FileChannel.MapMode.READ_ONLY, at, data.byteSize(), arena);
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     /** Random bytes, with every f16 scale field set to a small finite value (random bits could be NaN). */
@@ -144,8 +174,11 @@ public class MatmulKernelBenchmark {
     }
 
     @TearDown(Level.Trial)
-    public void tearDown() {
+    public void tearDown() throws java.io.IOException {
         k.close();
         arena.close();
+        if (mappedFile != null) {
+            java.nio.file.Files.delete(mappedFile);
+        }
     }
 }
