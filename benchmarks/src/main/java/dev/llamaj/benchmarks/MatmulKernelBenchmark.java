@@ -10,7 +10,13 @@ import dev.llamaj.core.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Random;
 import java.util.ServiceLoader;
 import java.util.concurrent.TimeUnit;
@@ -66,14 +72,14 @@ public class MatmulKernelBenchmark {
     public int footprintMiB;
 
     /**
-     * Where the copies live: {@code heap}-less native memory of this process ({@code native}), or
+     * Where the copies live: native memory this process allocates ({@code native}), or
      * a temporary file mapped read-only ({@code mapped}), as a model opened with mmap reads them.
      */
     @Param({"native"})
     public String memory;
 
     private Arena arena;
-    private java.nio.file.Path mappedFile;
+    private Path mappedFile;
     private Kernels k;
     /** Enough copies of the matrix to overflow the L3 cache, cycled through, so weights stream from memory as in a model. */
     private Weights[] w;
@@ -95,12 +101,20 @@ public class MatmulKernelBenchmark {
         int copies = (int) Math.max(1, ((long) footprintMiB << 20) / weightBytes + (footprintMiB > 0 ? 1 : 0));
         w = new Weights[copies];
         Random random = new Random(42);
+        MemorySegment staging = null;
         for (int c = 0; c < copies; c++) {
-            MemorySegment data = arena.allocate(weightBytes, 64);
-            fill(data, type, random);
-            if (memory.equals("mapped")) {
-                data = mapped(data, c);
-            } else if (!memory.equals("native")) {
+            MemorySegment data;
+            if (memory.equals("native")) {
+                data = arena.allocate(weightBytes, 64);
+                fill(data, type, random);
+            } else if (memory.equals("mapped")) {
+                // filled in one reused staging copy, so the process holds only the mapped copies
+                if (staging == null) {
+                    staging = arena.allocate(weightBytes, 64);
+                }
+                fill(staging, type, random);
+                data = mapped(staging, c);
+            } else {
                 throw new IllegalArgumentException("memory must be native or mapped, not " + memory);
             }
             w[c] = k.weights(new Tensor("bench" + c, type, new long[] {cols, rows}, data));
@@ -122,16 +136,15 @@ public class MatmulKernelBenchmark {
     private MemorySegment mapped(MemorySegment data, int c) {
         try {
             if (mappedFile == null) {
-                mappedFile = java.nio.file.Files.createTempFile("llamaj-bench", ".bin");
+                mappedFile = Files.createTempFile("llamaj-bench", ".bin");
             }
             long at = (long) c * data.byteSize();
-            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(mappedFile,
-                    java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE)) {
+            try (FileChannel ch = FileChannel.open(mappedFile, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
                 ch.write(data.asByteBuffer(), at);
-                return ch.map(java.nio.channels.FileChannel.MapMode.READ_ONLY, at, data.byteSize(), arena);
+                return ch.map(FileChannel.MapMode.READ_ONLY, at, data.byteSize(), arena);
             }
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -174,11 +187,11 @@ public class MatmulKernelBenchmark {
     }
 
     @TearDown(Level.Trial)
-    public void tearDown() throws java.io.IOException {
+    public void tearDown() throws IOException {
         k.close();
         arena.close();
         if (mappedFile != null) {
-            java.nio.file.Files.delete(mappedFile);
+            Files.delete(mappedFile);
         }
     }
 }
