@@ -146,7 +146,7 @@ final class BlockDots {
      *       lanes 8k to 8k+7, two bytes (four nibbles) per lane;</li>
      *   <li>masks and shifts of that one register give four short vectors, each of one nibble
      *       position, {@code q} in [0, 15], multiplied (16-bit) against the matching activations in
-     *       {@link RoundedRows#q4_0Quads} and added: at most 4·15·128 = 7680, exact in 16 bits;</li>
+     *       {@link RoundedRows#q4_0Quads} (bytes, widened as loaded: {@link Simd#BW}) and added: at most 4·15·128 = 7680, exact in 16 bits;</li>
      *   <li>adjacent short lanes summed into 16 int lanes (4 per block), plus {@code -2·Σx} per lane
      *       ({@link RoundedRows#q4_0QuadOffsets}), which makes the 4 lanes' total {@code Σ (q - 8)·x};</li>
      *   <li>the four F16 scales permuted out of the first load into the top half of their blocks'
@@ -168,7 +168,7 @@ final class BlockDots {
         public float dot(MemorySegment w, long off, RoundedRows x, float[] raw, int row) {
             int nb = x.cols / 32;
             int quads = nb / 4;
-            short[] xs = x.q4_0Quads;
+            byte[] xs = x.q4_0Quads;
             int[] offsets = x.q4_0QuadOffsets;
             float[] dx = x.quadScales;
             FloatVector acc = FloatVector.zero(F);
@@ -185,10 +185,10 @@ final class BlockDots {
                 ShortVector e2 = q.lanewise(VectorOperators.LSHR, 8).and(Simd.LOW_NIBBLES).reinterpretAsShorts();
                 ShortVector e3 = q.lanewise(VectorOperators.LSHR, 12).and(Simd.LOW_NIBBLES).reinterpretAsShorts();
                 int xq = 128 * xg;
-                IntVector prod = e0.mul(ShortVector.fromArray(Simd.SW, xs, xq))
-                        .add(e1.mul(ShortVector.fromArray(Simd.SW, xs, xq + 32)))
-                        .add(e2.mul(ShortVector.fromArray(Simd.SW, xs, xq + 64))
-                                .add(e3.mul(ShortVector.fromArray(Simd.SW, xs, xq + 96)))).reinterpretAsInts();
+                IntVector prod = e0.mul((ShortVector) ByteVector.fromArray(Simd.BW, xs, xq).convertShape(B2S, Simd.SW, 0))
+                        .add(e1.mul((ShortVector) ByteVector.fromArray(Simd.BW, xs, xq + 32).convertShape(B2S, Simd.SW, 0)))
+                        .add(e2.mul((ShortVector) ByteVector.fromArray(Simd.BW, xs, xq + 64).convertShape(B2S, Simd.SW, 0))
+                                .add(e3.mul((ShortVector) ByteVector.fromArray(Simd.BW, xs, xq + 96).convertShape(B2S, Simd.SW, 0)))).reinterpretAsInts();
                 // an int lane holds shorts h (high) and l: (v + (v << 16)) >> 16 is h + l while that fits in 16 bits
                 IntVector sums = prod.add(prod.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
                         .add(IntVector.fromArray(I, offsets, 16 * xg));

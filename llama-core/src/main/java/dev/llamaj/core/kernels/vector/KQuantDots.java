@@ -66,7 +66,7 @@ final class KQuantDots {
      * Q4_K. With 512-bit registers ({@link Simd#SHORT_PRODUCTS}), products in 16-bit lanes. Per 128
      * weights (64 quant bytes: sub-blocks 4h to 4h+3) one 64-byte load; a short lane holds two quant
      * bytes of one 32-byte group, and masks and shifts give its four nibbles, multiplied (16-bit)
-     * against {@link RoundedRows#q4kQuads} (≤ 15·127, exact). The low nibbles' products (first
+     * against {@link RoundedRows#q4kQuads} (bytes widened as loaded, {@link Simd#BW}; ≤ 15·127, exact). The low nibbles' products (first
      * sub-block of each group) are added, the high nibbles' too, and each is summed into 16 int
      * lanes ({@code (v + (v << 16)) >> 16}, ≤ 4·15·127), 8 per sub-block, times a vector of the two
      * sub-blocks' 6-bit scales (one permute of the eight scales) into an int accumulator; the
@@ -119,17 +119,17 @@ final class KQuantDots {
                     // that share a product vector below: lanes 0-7 the first's scale, 8-15 the second's
                     IntVector scales = (IntVector) LongVector.broadcast(LongVector.SPECIES_128, (s0 & 0xFFFFFFFFL) | (long) s1 << 32)
                             .reinterpretAsBytes().convertShape(VectorOperators.B2I, I, 0);
-                    short[] xq4 = x.q4kQuads;
+                    byte[] xq4 = x.q4kQuads;
                     // first half (sub-blocks 0-3): a short lane holds quant bytes 2j, 2j+1 of one 32-byte group, whose
                     // low nibbles are elements of its first sub-block and high nibbles of its second
                     IntVector q = ByteVector.fromMemorySegment(BI, w, bo + 16, LE).reinterpretAsInts();
-                    IntVector even = q.and(Simd.LOW_NIBBLES).reinterpretAsShorts().mul(ShortVector.fromArray(Simd.SW, xq4, xq))
+                    IntVector even = q.and(Simd.LOW_NIBBLES).reinterpretAsShorts().mul(((ShortVector) ByteVector.fromArray(Simd.BW, xq4, xq).convertShape(B2S, Simd.SW, 0)))
                             .add(q.lanewise(VectorOperators.LSHR, 8).and(Simd.LOW_NIBBLES).reinterpretAsShorts()
-                                    .mul(ShortVector.fromArray(Simd.SW, xq4, xq + 32))).reinterpretAsInts();
+                                    .mul(((ShortVector) ByteVector.fromArray(Simd.BW, xq4, xq + 32).convertShape(B2S, Simd.SW, 0)))).reinterpretAsInts();
                     IntVector odd = q.lanewise(VectorOperators.LSHR, 4).and(Simd.LOW_NIBBLES).reinterpretAsShorts()
-                            .mul(ShortVector.fromArray(Simd.SW, xq4, xq + 64))
+                            .mul(((ShortVector) ByteVector.fromArray(Simd.BW, xq4, xq + 64).convertShape(B2S, Simd.SW, 0)))
                             .add(q.lanewise(VectorOperators.LSHR, 12).and(Simd.LOW_NIBBLES).reinterpretAsShorts()
-                                    .mul(ShortVector.fromArray(Simd.SW, xq4, xq + 96))).reinterpretAsInts();
+                                    .mul(((ShortVector) ByteVector.fromArray(Simd.BW, xq4, xq + 96).convertShape(B2S, Simd.SW, 0)))).reinterpretAsInts();
                     // an int lane holds shorts h and l: (v + (v << 16)) >> 16 is h + l (≤ 4·15·127)
                     IntVector s = even.add(even.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
                             .mul(scales.rearrange(Q4K_SCALES_02))
@@ -137,13 +137,13 @@ final class KQuantDots {
                                     .mul(scales.rearrange(Q4K_SCALES_13)));
                     // second half (sub-blocks 4-7)
                     q = ByteVector.fromMemorySegment(BI, w, bo + 80, LE).reinterpretAsInts();
-                    even = q.and(Simd.LOW_NIBBLES).reinterpretAsShorts().mul(ShortVector.fromArray(Simd.SW, xq4, xq + 128))
+                    even = q.and(Simd.LOW_NIBBLES).reinterpretAsShorts().mul(((ShortVector) ByteVector.fromArray(Simd.BW, xq4, xq + 128).convertShape(B2S, Simd.SW, 0)))
                             .add(q.lanewise(VectorOperators.LSHR, 8).and(Simd.LOW_NIBBLES).reinterpretAsShorts()
-                                    .mul(ShortVector.fromArray(Simd.SW, xq4, xq + 160))).reinterpretAsInts();
+                                    .mul(((ShortVector) ByteVector.fromArray(Simd.BW, xq4, xq + 160).convertShape(B2S, Simd.SW, 0)))).reinterpretAsInts();
                     odd = q.lanewise(VectorOperators.LSHR, 4).and(Simd.LOW_NIBBLES).reinterpretAsShorts()
-                            .mul(ShortVector.fromArray(Simd.SW, xq4, xq + 192))
+                            .mul(((ShortVector) ByteVector.fromArray(Simd.BW, xq4, xq + 192).convertShape(B2S, Simd.SW, 0)))
                             .add(q.lanewise(VectorOperators.LSHR, 12).and(Simd.LOW_NIBBLES).reinterpretAsShorts()
-                                    .mul(ShortVector.fromArray(Simd.SW, xq4, xq + 224))).reinterpretAsInts();
+                                    .mul(((ShortVector) ByteVector.fromArray(Simd.BW, xq4, xq + 224).convertShape(B2S, Simd.SW, 0)))).reinterpretAsInts();
                     s = s.add(even.add(even.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
                                     .mul(scales.rearrange(Q4K_SCALES_46)))
                             .add(odd.add(odd.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)

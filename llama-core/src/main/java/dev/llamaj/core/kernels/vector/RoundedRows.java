@@ -16,12 +16,12 @@ final class RoundedRows {
     /** Q8_0/Q8_1 quants as floats in the lane order of Q4_1, Q5_0 and Q5_1: per block, per pass, low then high nibble lanes. */
     float[] nibbleOrder = new float[0];
     /**
-     * Q8_K quants for {@link KQuantDots#Q4_K} with 512-bit registers, 128 shorts per half super-block
+     * Q8_K quants for {@link KQuantDots#Q4_K} with 512-bit registers, 128 bytes per half super-block
      * (two 32-byte quant groups, sub-blocks 4h to 4h+3): four runs of 32, run {@code e} lane {@code j}
      * holding the element that nibble {@code e} of the lane's two weight bytes pairs with (low of
      * byte 2j, low of 2j+1, high of 2j, high of 2j+1; see {@link #layoutForKQuants}).
      */
-    short[] q4kQuads = new short[0];
+    byte[] q4kQuads = new byte[0];
     /** Q8_K quants as floats in the lane order of {@link KQuantDots#Q4_K} with 256-bit registers: per 64 elements, per nibble half, per pass. */
     float[] kOrder = new float[0];
     /** Q8_0 and Q8_K quants as floats in natural order, for the float-domain Q4_0 (under 512 bits), Q5_K, Q3_K and Q2_K dots. */
@@ -34,12 +34,12 @@ final class RoundedRows {
      */
     float[] q4_0Offsets = new float[0];
     /**
-     * Q8_0 quants for {@link BlockDots#Q4_0_QUADS}, 128 shorts per four blocks of a row: four runs
+     * Q8_0 quants for {@link BlockDots#Q4_0_QUADS}, 128 bytes per four blocks of a row: four runs
      * of 32, run {@code e} lane {@code j} holding the element of block {@code j/8} that nibble
      * {@code e} of that lane's two weight bytes {@code i = 2·(j%8)}, {@code i+1} holds:
      * {@code i}, {@code i+16}, {@code i+1}, {@code i+17}.
      */
-    short[] q4_0Quads = new short[0];
+    byte[] q4_0Quads = new byte[0];
     /** Per four Q8_0 blocks, 16 ints: {@code -2·Σx} of block {@code m/4} in lane {@code m}. */
     int[] q4_0QuadOffsets = new int[0];
     /**

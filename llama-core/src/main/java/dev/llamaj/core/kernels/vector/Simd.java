@@ -40,6 +40,17 @@ final class Simd {
     static final boolean SHORT_PRODUCTS = L == 16;
     /** Shorts filling a whole register (32 with AVX-512), for the {@link #SHORT_PRODUCTS} dots. */
     static final VectorSpecies<Short> SW = VectorSpecies.of(short.class, F.vectorShape());
+    /**
+     * Bytes that widen to {@link #SW}'s shorts (half a register): the Q4_0 and Q4_K dots keep their
+     * activation quants as bytes and widen them as they load them ({@code vpmovsxbw}). Those two
+     * read the most activation bytes per weight byte (Q4_0 as shorts: 256 + 128 bytes of offsets
+     * and scales per 72), and with the weights streaming in from memory, halving that traffic
+     * (L1 loads and lines) was worth far more than the widening: JMH Q4_0 n=1 from DRAM,
+     * 2048×5632 387-430 µs against 736-815, 1024×11008 430-522 against 870-925, 5632×2048
+     * 368-371 against 425-433; in cache 3% slower. Q4_K 4-10% faster. Q8_0 and Q6_K, at 2 and
+     * 2.4 activation bytes per weight byte, were 2-6% slower with bytes and keep shorts.
+     */
+    static final VectorSpecies<Byte> BW = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 16));
     /** In an int view of two short lanes, the low nibble of each: what the {@link #SHORT_PRODUCTS} dots multiply. */
     static final int LOW_NIBBLES = 0x000F000F;
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
