@@ -2,10 +2,14 @@ package dev.llamaj.core.kernels.vector;
 
 import static dev.llamaj.core.kernels.vector.Simd.F;
 import static dev.llamaj.core.kernels.vector.Simd.L;
+import static jdk.incubator.vector.VectorOperators.LSHL;
+import static jdk.incubator.vector.VectorOperators.S2I;
 
 import dev.llamaj.core.kernels.KvCacheType;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 
 /**
  * Causal attention over the off-heap cache, one task per (query row, head). With an F16 cache
@@ -107,7 +111,14 @@ final class Attention {
         weightedSum(cache.values, cache.rowOffset(layer, 0) + headOff, rowBytes, s, pos, out.data, oo, headDim, f16);
     }
 
+    /** {@link Simd#f16Down}'s mask, for its expression written out below. */
+    private static final int F16_DOWN = 0x8FFFE000;
+
     /*
+     * Simd.f16Down is written out in these loops, not called: in a 2-thread TinyLlama decode
+     * C2 left it out of line somewhere here (perf: 2.7% of the time in f16Down itself, its
+     * vectors boxed across the call).
+     *
      * The F16 and F32 cache paths are separate branches, not one ternary: with a call to Simd.f16
      * in a ternary, C2 did not inline it here (JFR showed the Vector API's
      * boxed fallback code under Attention.dot/accumulate for the whole of a decode), and a vector
@@ -118,7 +129,7 @@ final class Attention {
         int c = 0;
         if (f16) {
             for (; c + L <= n; c += L) {
-                acc = Simd.f16Down(seg, off + 2L * c).fma(FloatVector.fromArray(F, x, c), acc);
+                acc = ((IntVector) ShortVector.fromMemorySegment(Simd.S, seg, off + 2L * c, Simd.LE).convertShape(S2I, Simd.I, 0)).lanewise(LSHL, 13).and(F16_DOWN).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c), acc);
             }
         } else {
             for (; c + L <= n; c += L) {
@@ -155,10 +166,10 @@ final class Attention {
             for (int p = 0; p <= pos; p++, o += rowBytes) {
                 FloatVector wv = FloatVector.broadcast(F, w[p]);
                 if (f16) {
-                    a0 = Simd.f16Down(seg, o).fma(wv, a0);
-                    a1 = Simd.f16Down(seg, o + 2L * L).fma(wv, a1);
-                    a2 = Simd.f16Down(seg, o + 4L * L).fma(wv, a2);
-                    a3 = Simd.f16Down(seg, o + 6L * L).fma(wv, a3);
+                    a0 = ((IntVector) ShortVector.fromMemorySegment(Simd.S, seg, o, Simd.LE).convertShape(S2I, Simd.I, 0)).lanewise(LSHL, 13).and(F16_DOWN).reinterpretAsFloats().fma(wv, a0);
+                    a1 = ((IntVector) ShortVector.fromMemorySegment(Simd.S, seg, o + 2L * L, Simd.LE).convertShape(S2I, Simd.I, 0)).lanewise(LSHL, 13).and(F16_DOWN).reinterpretAsFloats().fma(wv, a1);
+                    a2 = ((IntVector) ShortVector.fromMemorySegment(Simd.S, seg, o + 4L * L, Simd.LE).convertShape(S2I, Simd.I, 0)).lanewise(LSHL, 13).and(F16_DOWN).reinterpretAsFloats().fma(wv, a2);
+                    a3 = ((IntVector) ShortVector.fromMemorySegment(Simd.S, seg, o + 6L * L, Simd.LE).convertShape(S2I, Simd.I, 0)).lanewise(LSHL, 13).and(F16_DOWN).reinterpretAsFloats().fma(wv, a3);
                 } else {
                     a0 = FloatVector.fromMemorySegment(F, seg, o, Simd.LE).fma(wv, a0);
                     a1 = FloatVector.fromMemorySegment(F, seg, o + 4L * L, Simd.LE).fma(wv, a1);
@@ -177,7 +188,7 @@ final class Attention {
             for (int p = 0; p <= pos; p++, o += rowBytes) {
                 FloatVector wv = FloatVector.broadcast(F, w[p]);
                 if (f16) {
-                    a = Simd.f16Down(seg, o).fma(wv, a);
+                    a = ((IntVector) ShortVector.fromMemorySegment(Simd.S, seg, o, Simd.LE).convertShape(S2I, Simd.I, 0)).lanewise(LSHL, 13).and(F16_DOWN).reinterpretAsFloats().fma(wv, a);
                 } else {
                     a = FloatVector.fromMemorySegment(F, seg, o, Simd.LE).fma(wv, a);
                 }
