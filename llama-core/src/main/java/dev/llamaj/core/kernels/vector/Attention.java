@@ -129,7 +129,8 @@ final class Attention {
         int c = 0;
         if (f16) {
             for (; c + L <= n; c += L) {
-                acc = ((IntVector) ShortVector.fromMemorySegment(Simd.S, seg, off + 2L * c, Simd.LE).convertShape(S2I, Simd.I, 0)).lanewise(LSHL, 13).and(F16_DOWN).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c), acc);
+                acc = ((IntVector) ShortVector.fromMemorySegment(Simd.S, seg, off + 2L * c, Simd.LE).convertShape(S2I, Simd.I, 0))
+                        .lanewise(LSHL, 13).and(F16_DOWN).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c), acc);
             }
         } else {
             for (; c + L <= n; c += L) {
@@ -166,10 +167,14 @@ final class Attention {
             for (int p = 0; p <= pos; p++, o += rowBytes) {
                 FloatVector wv = FloatVector.broadcast(F, w[p]);
                 if (f16) {
-                    a0 = ((IntVector) ShortVector.fromMemorySegment(Simd.S, seg, o, Simd.LE).convertShape(S2I, Simd.I, 0)).lanewise(LSHL, 13).and(F16_DOWN).reinterpretAsFloats().fma(wv, a0);
-                    a1 = ((IntVector) ShortVector.fromMemorySegment(Simd.S, seg, o + 2L * L, Simd.LE).convertShape(S2I, Simd.I, 0)).lanewise(LSHL, 13).and(F16_DOWN).reinterpretAsFloats().fma(wv, a1);
-                    a2 = ((IntVector) ShortVector.fromMemorySegment(Simd.S, seg, o + 4L * L, Simd.LE).convertShape(S2I, Simd.I, 0)).lanewise(LSHL, 13).and(F16_DOWN).reinterpretAsFloats().fma(wv, a2);
-                    a3 = ((IntVector) ShortVector.fromMemorySegment(Simd.S, seg, o + 6L * L, Simd.LE).convertShape(S2I, Simd.I, 0)).lanewise(LSHL, 13).and(F16_DOWN).reinterpretAsFloats().fma(wv, a3);
+                    a0 = ((IntVector) ShortVector.fromMemorySegment(Simd.S, seg, o, Simd.LE).convertShape(S2I, Simd.I, 0))
+                            .lanewise(LSHL, 13).and(F16_DOWN).reinterpretAsFloats().fma(wv, a0);
+                    a1 = ((IntVector) ShortVector.fromMemorySegment(Simd.S, seg, o + 2L * L, Simd.LE).convertShape(S2I, Simd.I, 0))
+                            .lanewise(LSHL, 13).and(F16_DOWN).reinterpretAsFloats().fma(wv, a1);
+                    a2 = ((IntVector) ShortVector.fromMemorySegment(Simd.S, seg, o + 4L * L, Simd.LE).convertShape(S2I, Simd.I, 0))
+                            .lanewise(LSHL, 13).and(F16_DOWN).reinterpretAsFloats().fma(wv, a2);
+                    a3 = ((IntVector) ShortVector.fromMemorySegment(Simd.S, seg, o + 6L * L, Simd.LE).convertShape(S2I, Simd.I, 0))
+                            .lanewise(LSHL, 13).and(F16_DOWN).reinterpretAsFloats().fma(wv, a3);
                 } else {
                     a0 = FloatVector.fromMemorySegment(F, seg, o, Simd.LE).fma(wv, a0);
                     a1 = FloatVector.fromMemorySegment(F, seg, o + 4L * L, Simd.LE).fma(wv, a1);
@@ -188,7 +193,8 @@ final class Attention {
             for (int p = 0; p <= pos; p++, o += rowBytes) {
                 FloatVector wv = FloatVector.broadcast(F, w[p]);
                 if (f16) {
-                    a = ((IntVector) ShortVector.fromMemorySegment(Simd.S, seg, o, Simd.LE).convertShape(S2I, Simd.I, 0)).lanewise(LSHL, 13).and(F16_DOWN).reinterpretAsFloats().fma(wv, a);
+                    a = ((IntVector) ShortVector.fromMemorySegment(Simd.S, seg, o, Simd.LE).convertShape(S2I, Simd.I, 0))
+                            .lanewise(LSHL, 13).and(F16_DOWN).reinterpretAsFloats().fma(wv, a);
                 } else {
                     a = FloatVector.fromMemorySegment(F, seg, o, Simd.LE).fma(wv, a);
                 }
