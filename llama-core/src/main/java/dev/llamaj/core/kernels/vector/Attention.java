@@ -111,9 +111,6 @@ final class Attention {
         weightedSum(cache.values, cache.rowOffset(layer, 0) + headOff, rowBytes, s, pos, out.data, oo, headDim, f16);
     }
 
-    /** {@link Simd#f16Down}'s mask, for its expression written out below. */
-    private static final int F16_DOWN = 0x8FFFE000;
-
     /*
      * Simd.f16Down is written out in these loops, not called: in a 2-thread TinyLlama decode
      * C2 left it out of line somewhere here (perf: 2.7% of the time in f16Down itself, its
@@ -130,7 +127,7 @@ final class Attention {
         if (f16) {
             for (; c + L <= n; c += L) {
                 acc = ((IntVector) ShortVector.fromMemorySegment(Simd.S, seg, off + 2L * c, Simd.LE).convertShape(S2I, Simd.I, 0))
-                        .lanewise(LSHL, 13).and(F16_DOWN).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c), acc);
+                        .lanewise(LSHL, 13).and(Simd.F16_IN_FLOAT).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c), acc);
             }
         } else {
             for (; c + L <= n; c += L) {
@@ -168,13 +165,13 @@ final class Attention {
                 FloatVector wv = FloatVector.broadcast(F, w[p]);
                 if (f16) {
                     a0 = ((IntVector) ShortVector.fromMemorySegment(Simd.S, seg, o, Simd.LE).convertShape(S2I, Simd.I, 0))
-                            .lanewise(LSHL, 13).and(F16_DOWN).reinterpretAsFloats().fma(wv, a0);
+                            .lanewise(LSHL, 13).and(Simd.F16_IN_FLOAT).reinterpretAsFloats().fma(wv, a0);
                     a1 = ((IntVector) ShortVector.fromMemorySegment(Simd.S, seg, o + 2L * L, Simd.LE).convertShape(S2I, Simd.I, 0))
-                            .lanewise(LSHL, 13).and(F16_DOWN).reinterpretAsFloats().fma(wv, a1);
+                            .lanewise(LSHL, 13).and(Simd.F16_IN_FLOAT).reinterpretAsFloats().fma(wv, a1);
                     a2 = ((IntVector) ShortVector.fromMemorySegment(Simd.S, seg, o + 4L * L, Simd.LE).convertShape(S2I, Simd.I, 0))
-                            .lanewise(LSHL, 13).and(F16_DOWN).reinterpretAsFloats().fma(wv, a2);
+                            .lanewise(LSHL, 13).and(Simd.F16_IN_FLOAT).reinterpretAsFloats().fma(wv, a2);
                     a3 = ((IntVector) ShortVector.fromMemorySegment(Simd.S, seg, o + 6L * L, Simd.LE).convertShape(S2I, Simd.I, 0))
-                            .lanewise(LSHL, 13).and(F16_DOWN).reinterpretAsFloats().fma(wv, a3);
+                            .lanewise(LSHL, 13).and(Simd.F16_IN_FLOAT).reinterpretAsFloats().fma(wv, a3);
                 } else {
                     a0 = FloatVector.fromMemorySegment(F, seg, o, Simd.LE).fma(wv, a0);
                     a1 = FloatVector.fromMemorySegment(F, seg, o + 4L * L, Simd.LE).fma(wv, a1);
@@ -194,7 +191,7 @@ final class Attention {
                 FloatVector wv = FloatVector.broadcast(F, w[p]);
                 if (f16) {
                     a = ((IntVector) ShortVector.fromMemorySegment(Simd.S, seg, o, Simd.LE).convertShape(S2I, Simd.I, 0))
-                            .lanewise(LSHL, 13).and(F16_DOWN).reinterpretAsFloats().fma(wv, a);
+                            .lanewise(LSHL, 13).and(Simd.F16_IN_FLOAT).reinterpretAsFloats().fma(wv, a);
                 } else {
                     a = FloatVector.fromMemorySegment(F, seg, o, Simd.LE).fma(wv, a);
                 }

@@ -195,7 +195,7 @@ final class BlockDots {
                 // block k's F16 scale in the top half of int lanes 4k..4k+3, then moved to a float's place as
                 // Simd.f16 does (the bits below it masked off); quadScales carry Simd.f16's factor 2^112
                 FloatVector scale = first.rearrange(QUAD_SCALES).reinterpretAsInts().lanewise(VectorOperators.ASHR, 3)
-                        .and(F16_SIGN_AND_MAGNITUDE).reinterpretAsFloats().mul(FloatVector.fromArray(F, dx, 16 * xg));
+                        .and(Simd.F16_IN_FLOAT).reinterpretAsFloats().mul(FloatVector.fromArray(F, dx, 16 * xg));
                 acc = ((FloatVector) sums.convert(VectorOperators.I2F, 0)).fma(scale, acc);
             }
             float tail = 0;
@@ -242,9 +242,6 @@ final class BlockDots {
         }
         return index;
     }
-
-    /** An F16 in an int's top half shifted right by 3 (arithmetic): keep the sign (bit 31) and the 15 magnitude bits. */
-    private static final int F16_SIGN_AND_MAGNITUDE = 0x8FFFE000;
 
     /** Per pass {@code t}, the shuffle that puts quant byte {@code t·L + j} (block byte 2 + t·L + j) in byte 2 of int lane {@code j}. */
     private static final VectorShuffle<Byte>[] TO_BYTE2 = toByte2();

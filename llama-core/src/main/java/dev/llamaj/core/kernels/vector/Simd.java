@@ -141,8 +141,16 @@ final class Simd {
      */
     static FloatVector f16Down(MemorySegment seg, long off) {
         IntVector h = (IntVector) ShortVector.fromMemorySegment(S, seg, off, LE).convertShape(VectorOperators.S2I, I, 0);
-        return h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats();
+        return h.lanewise(VectorOperators.LSHL, 13).and(F16_IN_FLOAT).reinterpretAsFloats();
     }
+
+    /**
+     * An F16 moved into a float's place (its sign at bit 31, its 15 other bits at 13-27, as
+     * {@link #f16Down} and the kernels that write it out place it): this mask keeps the sign and
+     * those 15 bits, and clears bits 28-30 (copies of the sign from a sign extension or an
+     * arithmetic shift) and 0-12 (below the F16's last bit).
+     */
+    static final int F16_IN_FLOAT = 0x8FFFE000;
 
     /** {@link #L} BF16 values at {@code off} of {@code seg} as floats. */
     static FloatVector bf16(MemorySegment seg, long off) {
