@@ -97,28 +97,22 @@ final class KQuantDots {
                 long bo = off + 144L * b;
                 int xq = 256 * (row * nb + b);
                 float dx = x.scales[row * nb + b];
-                // d, dmin and the 12 scale bytes in one 16-byte load: each segment access costs its checks
-                LongVector head = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, bo, LE).reinterpretAsLongs();
-                long h0 = head.lane(0);
-                long h1 = head.lane(1);
-                float dw = Float.float16ToFloat((short) h0);
-                float dmin = Float.float16ToFloat((short) (h0 >>> 16));
-                long lo8 = (h0 >>> 32) | (h1 << 32);
-                int hi4 = (int) (h1 >>> 32);
-                int mins4 = (int) (lo8 >>> 32);
-                // unpacked here, before the vector code: after it, C2 had passed its node-count cutoff and called
-                // last4 out of line
-                long m8 = (first4(mins4) & 0xFFFFFFFFL) | (long) last4(mins4, hi4 >>> 4) << 32;
-                // the scales packed four to an int, picked per pair with shifts: a branch per sub-block on which
-                // half of the 12 bytes holds its bits, and an int broadcast (FloatVector.broadcast(long) checks
-                // exactness), cost 7%
-                int s0 = first4((int) lo8);
-                int s1 = last4((int) lo8, hi4);
                 if (Simd.SHORT_PRODUCTS) {
-                    // the eight scales (6-bit: sign extension is zero extension) into int lanes 0-7, then one permute per pair of sub-blocks
+                    // d, dmin and the 12 scale bytes in one 16-byte load: each segment access costs its checks
+                    ByteVector head = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, bo, LE);
+                    long h0 = head.reinterpretAsLongs().lane(0);
+                    float dw = Float.float16ToFloat((short) h0);
+                    float dmin = Float.float16ToFloat((short) (h0 >>> 16));
+                    // the sixteen 6-bit values, scales 0-7 then minimums 0-7, one per byte, unpacked in one register:
+                    // low bits from the bytes or the bytes a nibble down (one two-table permute), top 2 bits from
+                    // bytes 0-7 (a permute and a shift)
+                    ByteVector sixBits = Q4K_LOW_BITS.selectFrom(head, head.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes())
+                            .and(Q4K_LOW_MASK)
+                            .or(head.rearrange(Q4K_TOP_BITS).reinterpretAsInts().lanewise(VectorOperators.LSHR, 2).reinterpretAsBytes().and(Q4K_TOP_MASK));
+                    // the eight scales into int lanes 0-7, then one permute per pair of sub-blocks
                     // that share a product vector below: lanes 0-7 the first's scale, 8-15 the second's
-                    IntVector scales = (IntVector) LongVector.broadcast(LongVector.SPECIES_128, (s0 & 0xFFFFFFFFL) | (long) s1 << 32)
-                            .reinterpretAsBytes().convertShape(VectorOperators.B2I, I, 0);
+                    IntVector scales = (IntVector) sixBits.convertShape(VectorOperators.B2I, I, 0);
+                    FloatVector m = (FloatVector) sixBits.convertShape(VectorOperators.B2F, F8, 1);
                     byte[] xq4 = x.q4kQuads;
                     // first half (sub-blocks 0-3): a short lane holds quant bytes 2j, 2j+1 of one 32-byte group, whose
                     // low nibbles are elements of its first sub-block and high nibbles of its second
@@ -149,7 +143,23 @@ final class KQuantDots {
                             .add(odd.add(odd.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
                                     .mul(scales.rearrange(Q4K_SCALES_57)));
                     acc = ((FloatVector) s.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, dw * dx), acc);
+                    minsV = m.mul(FloatVector.fromArray(F8, x.pairSums, 8 * (row * nb + b))).fma(FloatVector.broadcast(F8, dmin * dx), minsV);
                 } else {
+                    // d, dmin and the 12 scale bytes in one 16-byte load: each segment access costs its checks
+                    LongVector head = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, bo, LE).reinterpretAsLongs();
+                    long h0 = head.lane(0);
+                    long h1 = head.lane(1);
+                    float dw = Float.float16ToFloat((short) h0);
+                    float dmin = Float.float16ToFloat((short) (h0 >>> 16));
+                    long lo8 = (h0 >>> 32) | (h1 << 32);
+                    int hi4 = (int) (h1 >>> 32);
+                    int mins4 = (int) (lo8 >>> 32);
+                    long m8 = (first4(mins4) & 0xFFFFFFFFL) | (long) last4(mins4, hi4 >>> 4) << 32;
+                    // the scales packed four to an int, picked per pair with shifts: a branch per sub-block on which
+                    // half of the 12 bytes holds its bits, and an int broadcast (FloatVector.broadcast(long) checks
+                    // exactness), cost 7%
+                    int s0 = first4((int) lo8);
+                    int s1 = last4((int) lo8, hi4);
                     FloatVector s = FloatVector.zero(F);
                     for (int j = 0; j < 4; j++) {
                         int packed = j < 2 ? s0 : s1;
@@ -172,14 +182,14 @@ final class KQuantDots {
                         s = hi.fma(FloatVector.broadcast(F, (float) ((packed >>> (at + 8)) & 0xFF)), s);
                     }
                     acc = s.fma(FloatVector.broadcast(F, dw * dx), acc);
+                    // the eight 6-bit minimums, one per byte, times the activation sums per 32 in one 8-lane multiply-add,
+                    // reduced once per row: 6-9% faster than the eight scalar products it replaces, alternated in JMH
+                    // 5632x2048 from DRAM (fp512) and in cache. (Vectorizing the scale broadcasts too cost 8%: it moved
+                    // work from the scalar pipes, which overlap, onto the vector pipes, which are the bottleneck.)
+                    FloatVector m = (FloatVector) LongVector.broadcast(LongVector.SPECIES_128, m8).reinterpretAsBytes()
+                            .convertShape(VectorOperators.B2F, F8, 0);
+                    minsV = m.mul(FloatVector.fromArray(F8, x.pairSums, 8 * (row * nb + b))).fma(FloatVector.broadcast(F8, dmin * dx), minsV);
                 }
-                // the eight 6-bit minimums, one per byte, times the activation sums per 32 in one 8-lane multiply-add,
-                // reduced once per row: 6-9% faster than the eight scalar products it replaces, alternated in JMH
-                // 5632x2048 from DRAM (fp512) and in cache. (Vectorizing the scale broadcasts too cost 8%: it moved
-                // work from the scalar pipes, which overlap, onto the vector pipes, which are the bottleneck.)
-                FloatVector m = (FloatVector) LongVector.broadcast(LongVector.SPECIES_128, m8).reinterpretAsBytes()
-                        .convertShape(VectorOperators.B2F, F8, 0);
-                minsV = m.mul(FloatVector.fromArray(F8, x.pairSums, 8 * (row * nb + b))).fma(FloatVector.broadcast(F8, dmin * dx), minsV);
             }
             // lanes summed in one order, interpreted or compiled (Simd.XOR_8), narrowing as it goes
             acc = Simd.L > 8 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0) : acc;
@@ -190,6 +200,22 @@ final class KQuantDots {
             return (acc.lane(0) + acc.lane(1)) - (minsV.lane(0) + minsV.lane(1));
         }
     };
+
+    /*
+     * The 16-byte head of a Q4_K super-block: d (bytes 0-1), dmin (2-3), then the 12 scale bytes q0-q11 (4-15). Scale j < 4 is
+     * q[j] & 63 and minimum j < 4 is q[j+4] & 63; scale j >= 4 is (q[j+4] & 15) | (q[j-4] >> 6) << 4, minimum j >= 4 is
+     * (q[j+4] >> 4) | (q[j] >> 6) << 4. Byte lane k of the unpacked register: scale k (k < 8), minimum k - 8 (k >= 8).
+     */
+    /** Per lane, the byte whose low bits it takes: head byte i (index i), or head byte i a nibble down (16 + i). */
+    private static final ByteVector Q4K_LOW_BITS = ByteVector.fromArray(ByteVector.SPECIES_128,
+            new byte[] {4, 5, 6, 7, 12, 13, 14, 15, 8, 9, 10, 11, 16 + 12, 16 + 13, 16 + 14, 16 + 15}, 0);
+    private static final ByteVector Q4K_LOW_MASK = ByteVector.fromArray(ByteVector.SPECIES_128,
+            new byte[] {63, 63, 63, 63, 15, 15, 15, 15, 63, 63, 63, 63, 15, 15, 15, 15}, 0);
+    /** Per lane, the head byte whose top 2 bits become bits 4-5 (lanes 4-7 and 12-15 only; the mask clears the rest). */
+    private static final VectorShuffle<Byte> Q4K_TOP_BITS = VectorShuffle.fromValues(ByteVector.SPECIES_128,
+            0, 0, 0, 0, 4, 5, 6, 7, 0, 0, 0, 0, 8, 9, 10, 11);
+    private static final ByteVector Q4K_TOP_MASK = ByteVector.fromArray(ByteVector.SPECIES_128,
+            new byte[] {0, 0, 0, 0, 0x30, 0x30, 0x30, 0x30, 0, 0, 0, 0, 0x30, 0x30, 0x30, 0x30}, 0);
 
     /** Int lanes 0-7 from scale lane {@code a}, 8-15 from {@code b}: the two sub-blocks of a product vector in {@link #Q4_K}. */
     private static final VectorShuffle<Integer> Q4K_SCALES_02 = Simd.SHORT_PRODUCTS ? VectorShuffle.fromOp(I, j -> j < 8 ? 0 : 2) : null;
