@@ -10,7 +10,9 @@ import java.util.concurrent.locks.LockSupport;
  * phase counter for a while before parking: waking parked threads for every operation would
  * cost more than the work.
  *
- * <p>Chunks are claimed dynamically, and the caller waits only for the chunks that were claimed,
+ * <p>Chunks are claimed dynamically, each a share of what is left, shrinking to a 16th of a
+ * thread's share (guided scheduling: few claims, and whoever runs out first waits for at most a
+ * small chunk), and the caller waits only for the chunks that were claimed,
  * not for every worker to check in: a worker that is parked, or whose (virtual) CPU the system
  * has taken away, takes no part in an operation it wakes too late for, instead of holding the
  * caller until it has woken just to find nothing left. What remains is a worker descheduled while
@@ -40,7 +42,7 @@ final class WorkerPool implements AutoCloseable {
      * the next unclaimed item in its low 32, so a worker still holding an older operation can
      * never claim items of a newer one: its compare-and-set fails on the sequence number.
      */
-    private record Op(int seq, Task task, int count, int grain, AtomicLong done) {
+    private record Op(int seq, Task task, int count, int grain, int threads, AtomicLong done) {
     }
 
     private final long parallelWork;
@@ -96,7 +98,10 @@ final class WorkerPool implements AutoCloseable {
             task.run(0, 0, count);
             return;
         }
-        Op o = new Op(++seq, task, count, Math.max(minGrain, count / (threads * 4)), new AtomicLong());
+        // the smallest chunk: a 16th of a thread's share, at least minGrain (each claim moves a cache line between cores)
+        int min = Math.max(1, minGrain);
+        int grain = Math.max(min, count / (threads * 16) / min * min);
+        Op o = new Op(++seq, task, count, grain, threads, new AtomicLong());
         cursor.set((long) o.seq << 32);
         op = o;
         for (int i = 0; i < workers.length; i++) {
@@ -136,7 +141,10 @@ final class WorkerPool implements AutoCloseable {
             if ((c & 0xFFFF_FFFF_0000_0000L) != hi || from >= n) {
                 return;
             }
-            int to = Math.min(n, from + o.grain);
+            // guided: a share of what is left, shrinking to the grain, so the last chunks are small and
+            // whoever finishes first waits at most a grain for the other
+            int share = (n - from) / (2 * o.threads) / o.grain * o.grain;
+            int to = Math.min(n, from + Math.max(o.grain, share));
             if (!cursor.compareAndSet(c, hi | to)) {
                 continue;
             }
