@@ -1,5 +1,6 @@
 package dev.llamaj.core.kernels.vector;
 
+import dev.llamaj.core.tensor.GgmlType;
 import jdk.incubator.vector.ByteVector;
 
 /**
@@ -74,18 +75,26 @@ final class RoundedRows {
      * samples, on the caller alone while the other threads wait.
      */
     private boolean nibbleLanes = true;
+    /** Whether {@link #round} fills {@link #values} for a Q8_K rounding: only Q5_K, Q3_K and Q2_K read them. */
+    private boolean kValues = true;
 
     /** Sizes the buffers for {@code rows} rows of {@code cols} in {@code rounding}, with every layout. */
     void prepare(Rounding rounding, int rows, int cols) {
-        prepare(rounding, rows, cols, true);
+        prepare(rounding, rows, cols, -1L);
+    }
+
+    /** {@code type}'s bit in a {@link #prepare(Rounding, int, int, long)} readers mask. */
+    static long reader(GgmlType type) {
+        return 1L << type.ordinal();
     }
 
     /**
-     * Sizes the buffers for {@code rows} rows of {@code cols} in {@code rounding}; {@code nibbleLanes}
-     * says whether weights that read {@link #nibbleOrder} (Q4_1, Q5_0, Q5_1) are among the readers.
+     * Sizes the buffers for {@code rows} rows of {@code cols} in {@code rounding}, with the layouts that
+     * weights of the formats in {@code readers} (a mask of {@link #reader} bits) read.
      */
-    void prepare(Rounding rounding, int rows, int cols, boolean nibbleLanes) {
-        this.nibbleLanes = nibbleLanes;
+    void prepare(Rounding rounding, int rows, int cols, long readers) {
+        this.nibbleLanes = (readers & (reader(GgmlType.Q4_1) | reader(GgmlType.Q5_0) | reader(GgmlType.Q5_1))) != 0;
+        this.kValues = (readers & (reader(GgmlType.Q5_K) | reader(GgmlType.Q3_K) | reader(GgmlType.Q2_K))) != 0;
         this.rounding = rounding;
         this.cols = cols;
         int n = rows * cols;
@@ -230,6 +239,8 @@ final class RoundedRows {
     private void layoutForKQuants(int off) {
         for (int i = off; i < off + cols; i++) {
             wide[i] = quants[i];
+        }
+        for (int i = off; kValues && i < off + cols; i++) {
             values[i] = quants[i];
         }
         for (int g = off / 32; g < (off + cols) / 32; g++) {
@@ -239,16 +250,12 @@ final class RoundedRows {
             // per 128 elements (sub-blocks s..s+3, two groups of 32 quant bytes): short lane j of a 64-byte
             // weight load holds bytes 2j, 2j+1 of group j/16, whose low nibbles are elements of its first
             // sub-block and high nibbles of its second; run 0 pairs with low of 2j, 1 low of 2j+1, 2 high
-            // of 2j, 3 high of 2j+1
+            // of 2j, 3 high of 2j+1. Two byte permutes per 128, as for the Q4_0 quads.
             for (int h = off; h < off + cols; h += 128) {
-                for (int j = 0; j < 32; j++) {
-                    int group = h + 64 * (j / 16);
-                    int i = 2 * (j % 16);
-                    q4kQuads[h + j] = quants[group + i];
-                    q4kQuads[h + 32 + j] = quants[group + i + 1];
-                    q4kQuads[h + 64 + j] = quants[group + 32 + i];
-                    q4kQuads[h + 96 + j] = quants[group + 32 + i + 1];
-                }
+                ByteVector lo = ByteVector.fromArray(ByteVector.SPECIES_512, quants, h);
+                ByteVector hi = ByteVector.fromArray(ByteVector.SPECIES_512, quants, h + 64);
+                Q4K_RUNS_01.selectFrom(lo, hi).intoArray(q4kQuads, h);
+                Q4K_RUNS_23.selectFrom(lo, hi).intoArray(q4kQuads, h + 64);
             }
             return;
         }
@@ -285,6 +292,22 @@ final class RoundedRows {
      */
     private static final ByteVector QUAD_RUNS_01 = Simd.SHORT_PRODUCTS ? quadRuns(0) : null;
     private static final ByteVector QUAD_RUNS_23 = Simd.SHORT_PRODUCTS ? quadRuns(64) : null;
+
+    /**
+     * Byte {@code p} of a 128-element run of {@link #q4kQuads} (run {@code e = p/32}, lane {@code j = p%32})
+     * is quant {@code 64·(j/16) + 2·(j%16)}, {@code +1}, {@code +32}, {@code +33} for runs 0-3.
+     */
+    private static final ByteVector Q4K_RUNS_01 = Simd.SHORT_PRODUCTS ? q4kRuns(0) : null;
+    private static final ByteVector Q4K_RUNS_23 = Simd.SHORT_PRODUCTS ? q4kRuns(64) : null;
+
+    private static ByteVector q4kRuns(int from) {
+        byte[] index = new byte[64];
+        int[] step = {0, 1, 32, 33};
+        for (int p = from; p < from + 64; p++) {
+            index[p - from] = (byte) (64 * (p % 32 / 16) + 2 * (p % 16) + step[p / 32]);
+        }
+        return ByteVector.fromArray(ByteVector.SPECIES_512, index, 0);
+    }
 
     private static ByteVector quadRuns(int from) {
         byte[] index = new byte[64];

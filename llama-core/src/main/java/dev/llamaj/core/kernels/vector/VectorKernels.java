@@ -209,11 +209,11 @@ public final class VectorKernels implements Kernels {
         }
         int cols = a.cols();
         boolean batch = n >= GEMM_MIN_TOKENS && cols % L == 0;
-        boolean nibbleLanes = false;
+        long readers = 0;
         for (Tensor t : ts) {
-            nibbleLanes |= t.type() == GgmlType.Q4_1 || t.type() == GgmlType.Q5_0 || t.type() == GgmlType.Q5_1;
+            readers |= RoundedRows.reader(t.type());
         }
-        rounded.prepare(rounding, n, cols, nibbleLanes);
+        rounded.prepare(rounding, n, cols, readers);
         if (rounding != Rounding.NONE) {
             pool.run(n, 1, (long) n * cols * ELEMENT_WORK, (wk, from, to) -> {
                 for (int r = from; r < to; r++) {
