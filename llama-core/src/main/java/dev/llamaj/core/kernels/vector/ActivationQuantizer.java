@@ -1,5 +1,16 @@
 package dev.llamaj.core.kernels.vector;
 
+import static dev.llamaj.core.kernels.vector.Simd.F;
+import static dev.llamaj.core.kernels.vector.Simd.L;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * Rounds float activations the way llama.cpp's x86 CPU code does before its dot products, so
  * that our results match its numerics, not just the exact math:
@@ -11,6 +22,10 @@ package dev.llamaj.core.kernels.vector;
  *       {@code d = 1/iscale} as a float, and the sums of each 16 quants;</li>
  *   <li>F16 and BF16: each value rounded to nearest even in that format.</li>
  * </ul>
+ * The Q8 roundings run in vector registers (they run on the calling thread alone before each
+ * decode matmul, while the other threads wait) and give exactly what the scalar
+ * {@code ...Reference} versions give: maxima and integer sums do not depend on lane order, and
+ * adding and subtracting {@link #ROUNDER} rounds half to even as {@link Math#rint} does.
  */
 final class ActivationQuantizer {
     private ActivationQuantizer() {
@@ -22,6 +37,32 @@ final class ActivationQuantizer {
      * sums to {@code s[dOff..]}.
      */
     static void q8_0(float[] x, int xOff, int n, byte[] q, int qOff, float[] d, int dOff, float[] s) {
+        for (int b = 0; b < n / 32; b++) {
+            int base = xOff + 32 * b;
+            FloatVector m = FloatVector.fromArray(F, x, base).abs();
+            for (int i = L; i < 32; i += L) {
+                m = m.max(FloatVector.fromArray(F, x, base + i).abs());
+            }
+            float amax = m.reduceLanes(VectorOperators.MAX);
+            float scale = amax / 127f;
+            float inv = amax != 0 ? 127f / amax : 0f;
+            IntVector sums = IntVector.zero(I);
+            int qb = qOff + 32 * b;
+            for (int i = 0; i < 32; i += L) {
+                IntVector v = (IntVector) FloatVector.fromArray(F, x, base + i).mul(inv).add(ROUNDER).sub(ROUNDER)
+                        .convert(VectorOperators.F2I, 0);
+                ((ByteVector) v.convertShape(VectorOperators.I2B, QB, 0)).intoArray(q, qb + i);
+                sums = sums.add(v);
+            }
+            d[dOff + b] = roundF16(scale);
+            if (s != null) {
+                s[dOff + b] = roundF16(scale * sums.reduceLanes(VectorOperators.ADD));
+            }
+        }
+    }
+
+    /** {@link #q8_0} one element at a time: the reference the vector version is tested against. */
+    static void q8_0Reference(float[] x, int xOff, int n, byte[] q, int qOff, float[] d, int dOff, float[] s) {
         for (int b = 0; b < n / 32; b++) {
             int base = xOff + 32 * b;
             float amax = 0;
@@ -46,6 +87,46 @@ final class ActivationQuantizer {
 
     /** Quantizes {@code x[xOff .. xOff+n)} to Q8_K blocks of 256: quants, float scales, sums per 16. */
     static void q8_K(float[] x, int xOff, int n, byte[] q, int qOff, float[] d, int dOff, int[] bsums, int bOff) {
+        for (int b = 0; b < n / 256; b++) {
+            int base = xOff + 256 * b;
+            int qb = qOff + 256 * b;
+            FloatVector m = FloatVector.fromArray(F, x, base).abs();
+            for (int i = L; i < 256; i += L) {
+                m = m.max(FloatVector.fromArray(F, x, base + i).abs());
+            }
+            float amax = m.reduceLanes(VectorOperators.MAX);
+            // the first element of that magnitude, its sign kept, as the reference's strict > picks it
+            int first = -1;
+            for (int i = 0; i < 256 && amax != 0; i += L) {
+                VectorMask<Float> hit = FloatVector.fromArray(F, x, base + i).abs().eq(amax);
+                if (hit.anyTrue()) {
+                    first = i + hit.firstTrue();
+                    break;
+                }
+            }
+            if (first < 0) {
+                // all zeros, or a NaN (which the vector maximum keeps and the reference skips)
+                q8_KReference(x, base, 256, q, qb, d, dOff + b, bsums, bOff + 16 * b);
+                continue;
+            }
+            float iscale = -127f / x[base + first];
+            for (int j = 0; j < 16; j++) {
+                IntVector sums = IntVector.zero(I);
+                for (int i = 16 * j; i < 16 * j + 16; i += L) {
+                    IntVector v = (IntVector) FloatVector.fromArray(F, x, base + i).mul(iscale).add(ROUNDER).sub(ROUNDER)
+                            .convert(VectorOperators.F2I, 0);
+                    v = v.min(127);
+                    ((ByteVector) v.convertShape(VectorOperators.I2B, QB, 0)).intoArray(q, qb + i);
+                    sums = sums.add(v);
+                }
+                bsums[bOff + 16 * b + j] = sums.reduceLanes(VectorOperators.ADD);
+            }
+            d[dOff + b] = 1 / iscale;
+        }
+    }
+
+    /** {@link #q8_K} one element at a time: the reference the vector version is tested against. */
+    static void q8_KReference(float[] x, int xOff, int n, byte[] q, int qOff, float[] d, int dOff, int[] bsums, int bOff) {
         for (int b = 0; b < n / 256; b++) {
             int base = xOff + 256 * b;
             int qb = qOff + 256 * b;
@@ -77,6 +158,15 @@ final class ActivationQuantizer {
             d[dOff + b] = 1 / iscale;
         }
     }
+
+    /**
+     * 1.5·2^23: a float of magnitude below 2^22 plus this lands where the float spacing is 1, so the
+     * sum is rounded to an integer, half to even; subtracting it back is exact.
+     */
+    private static final float ROUNDER = 0x1.8p23f;
+    private static final VectorSpecies<Integer> I = Simd.I;
+    /** Bytes, as many as {@link Simd#F} has lanes. */
+    private static final VectorSpecies<Byte> QB = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
 
     /** Copies {@code x[off..off+n)} to {@code out[off..]} rounded to F16 and back. */
     static void roundF16(float[] x, int off, int n, float[] out) {

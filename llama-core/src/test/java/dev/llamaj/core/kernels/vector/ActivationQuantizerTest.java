@@ -107,4 +107,79 @@ class ActivationQuantizerTest {
         assertEquals(1f, ActivationQuantizer.roundF16(1f + 0x1p-11f));
         assertEquals(1f + 0x1p-9f, ActivationQuantizer.roundF16(1f + 3 * 0x1p-11f));
     }
+
+    /**
+     * Rows that exercise the vector roundings' corners: Gaussian blocks, exact ties after scaling
+     * (integers and halves with a maximum of 127), a maximum magnitude present with both signs
+     * (the first one sets Q8_K's sign), an all-zero block and a block with a NaN.
+     */
+    private static float[] cornerRows(int blocks, int block) {
+        java.util.Random random = new java.util.Random(11);
+        float[] x = new float[blocks * block];
+        for (int b = 0; b < blocks; b++) {
+            int base = b * block;
+            switch (b % 5) {
+                case 0 -> {
+                    for (int i = 0; i < block; i++) {
+                        x[base + i] = (float) random.nextGaussian();
+                    }
+                }
+                case 1 -> {
+                    for (int i = 0; i < block; i++) {
+                        x[base + i] = (random.nextInt(255) - 127) / 2f;
+                    }
+                    x[base + random.nextInt(block)] = 127;
+                }
+                case 2 -> {
+                    for (int i = 0; i < block; i++) {
+                        x[base + i] = (float) random.nextGaussian();
+                    }
+                    x[base + 3] = -9;
+                    x[base + block - 2] = 9;
+                }
+                case 3 -> {
+                    // all zeros
+                }
+                default -> {
+                    for (int i = 0; i < block; i++) {
+                        x[base + i] = (float) random.nextGaussian();
+                    }
+                    x[base + 5] = Float.NaN;
+                }
+            }
+        }
+        return x;
+    }
+
+    @Test
+    void vectorQ8_0IsExactlyTheReference() {
+        float[] x = cornerRows(40, 32);
+        byte[] q = new byte[x.length];
+        byte[] qr = new byte[x.length];
+        float[] d = new float[40];
+        float[] dr = new float[40];
+        float[] s = new float[40];
+        float[] sr = new float[40];
+        ActivationQuantizer.q8_0(x, 0, x.length, q, 0, d, 0, s);
+        ActivationQuantizer.q8_0Reference(x, 0, x.length, qr, 0, dr, 0, sr);
+        assertArrayEquals(qr, q);
+        assertArrayEquals(dr, d);
+        assertArrayEquals(sr, s);
+    }
+
+    @Test
+    void vectorQ8_KIsExactlyTheReference() {
+        float[] x = cornerRows(10, 256);
+        byte[] q = new byte[x.length];
+        byte[] qr = new byte[x.length];
+        float[] d = new float[10];
+        float[] dr = new float[10];
+        int[] sums = new int[160];
+        int[] sumsr = new int[160];
+        ActivationQuantizer.q8_K(x, 0, x.length, q, 0, d, 0, sums, 0);
+        ActivationQuantizer.q8_KReference(x, 0, x.length, qr, 0, dr, 0, sumsr, 0);
+        assertArrayEquals(qr, q);
+        assertArrayEquals(dr, d);
+        assertArrayEquals(sumsr, sums);
+    }
 }
