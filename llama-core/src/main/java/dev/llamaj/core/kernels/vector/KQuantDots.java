@@ -38,7 +38,8 @@ final class KQuantDots {
      * unpacked here four at a time into the bytes of an int (SWAR), not one by one: the per-value
      * unpacking cost a third of the kernel. Bytes 0-3 (scales) and 4-7 (minimums) hold values 0-3
      * in their low 6 bits and the top 2 bits of values 4-7; bytes 8-11 hold the low 4 bits of
-     * values 4-7, scales in the low nibbles and minimums in the high ones.
+     * values 4-7, scales in the low nibbles and minimums in the high ones. (Q4_K with 512-bit
+     * registers unpacks all sixteen at once in an xmm register instead: see Q4K_LOW_BITS.)
      */
 
     /** Values 0-3 of a 6-bit table, one per byte: the low 6 bits of {@code low4}'s bytes. */
