@@ -290,30 +290,29 @@ final class RoundedRows {
      * lane pair {@code i = 2·(p%8)}) is quad quant byte {@code 32k + i, +16, +1, +17} for runs 0-3:
      * as indexes into the quad's 128 quant bytes, the first 64 and the last 64 of them.
      */
-    private static final ByteVector QUAD_RUNS_01 = Simd.SHORT_PRODUCTS ? quadRuns(0) : null;
-    private static final ByteVector QUAD_RUNS_23 = Simd.SHORT_PRODUCTS ? quadRuns(64) : null;
+    private static final ByteVector QUAD_RUNS_01 = Simd.SHORT_PRODUCTS ? runs(0, RoundedRows::quadSource) : null;
+    private static final ByteVector QUAD_RUNS_23 = Simd.SHORT_PRODUCTS ? runs(64, RoundedRows::quadSource) : null;
 
     /**
      * Byte {@code p} of a 128-element run of {@link #q4kQuads} (run {@code e = p/32}, lane {@code j = p%32})
      * is quant {@code 64·(j/16) + 2·(j%16)}, {@code +1}, {@code +32}, {@code +33} for runs 0-3.
      */
-    private static final ByteVector Q4K_RUNS_01 = Simd.SHORT_PRODUCTS ? q4kRuns(0) : null;
-    private static final ByteVector Q4K_RUNS_23 = Simd.SHORT_PRODUCTS ? q4kRuns(64) : null;
+    private static final ByteVector Q4K_RUNS_01 = Simd.SHORT_PRODUCTS ? runs(0, RoundedRows::q4kSource) : null;
+    private static final ByteVector Q4K_RUNS_23 = Simd.SHORT_PRODUCTS ? runs(64, RoundedRows::q4kSource) : null;
 
-    private static ByteVector q4kRuns(int from) {
-        byte[] index = new byte[64];
-        int[] step = {0, 1, 32, 33};
-        for (int p = from; p < from + 64; p++) {
-            index[p - from] = (byte) (64 * (p % 32 / 16) + 2 * (p % 16) + step[p / 32]);
-        }
-        return ByteVector.fromArray(ByteVector.SPECIES_512, index, 0);
+    private static int quadSource(int p) {
+        return 32 * (p % 32 / 8) + 2 * (p % 8) + new int[] {0, 16, 1, 17}[p / 32];
     }
 
-    private static ByteVector quadRuns(int from) {
+    private static int q4kSource(int p) {
+        return 64 * (p % 32 / 16) + 2 * (p % 16) + new int[] {0, 1, 32, 33}[p / 32];
+    }
+
+    /** Permute indexes for output bytes {@code from..from+63} of 128: each the input byte {@code source} names. */
+    private static ByteVector runs(int from, java.util.function.IntUnaryOperator source) {
         byte[] index = new byte[64];
-        int[] step = {0, 16, 1, 17};
         for (int p = from; p < from + 64; p++) {
-            index[p - from] = (byte) (32 * (p % 32 / 8) + 2 * (p % 8) + step[p / 32]);
+            index[p - from] = (byte) source.applyAsInt(p);
         }
         return ByteVector.fromArray(ByteVector.SPECIES_512, index, 0);
     }
