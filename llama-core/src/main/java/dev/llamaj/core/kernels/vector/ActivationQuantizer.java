@@ -39,24 +39,13 @@ final class ActivationQuantizer {
     static void q8_0(float[] x, int xOff, int n, byte[] q, int qOff, float[] d, int dOff, float[] s) {
         for (int b = 0; b < n / 32; b++) {
             int base = xOff + 32 * b;
-            FloatVector m = FloatVector.fromArray(F, x, base).abs();
-            for (int i = L; i < 32; i += L) {
-                m = m.max(FloatVector.fromArray(F, x, base + i).abs());
-            }
-            float amax = m.reduceLanes(VectorOperators.MAX);
+            float amax = maxMagnitude(x, base, 32);
             float scale = amax / 127f;
             float inv = amax != 0 ? 127f / amax : 0f;
-            IntVector sums = IntVector.zero(I);
-            int qb = qOff + 32 * b;
-            for (int i = 0; i < 32; i += L) {
-                IntVector v = (IntVector) FloatVector.fromArray(F, x, base + i).mul(inv).add(ROUNDER).sub(ROUNDER)
-                        .convert(VectorOperators.F2I, 0);
-                ((ByteVector) v.convertShape(VectorOperators.I2B, QB, 0)).intoArray(q, qb + i);
-                sums = sums.add(v);
-            }
+            int sum = roundInto(x, base, 32, inv, q, qOff + 32 * b);
             d[dOff + b] = roundF16(scale);
             if (s != null) {
-                s[dOff + b] = roundF16(scale * sums.reduceLanes(VectorOperators.ADD));
+                s[dOff + b] = roundF16(scale * sum);
             }
         }
     }
@@ -90,11 +79,7 @@ final class ActivationQuantizer {
         for (int b = 0; b < n / 256; b++) {
             int base = xOff + 256 * b;
             int qb = qOff + 256 * b;
-            FloatVector m = FloatVector.fromArray(F, x, base).abs();
-            for (int i = L; i < 256; i += L) {
-                m = m.max(FloatVector.fromArray(F, x, base + i).abs());
-            }
-            float amax = m.reduceLanes(VectorOperators.MAX);
+            float amax = maxMagnitude(x, base, 256);
             // the first element of that magnitude, its sign kept, as the reference's strict > picks it
             int first = -1;
             for (int i = 0; i < 256 && amax != 0; i += L) {
@@ -111,18 +96,35 @@ final class ActivationQuantizer {
             }
             float iscale = -127f / x[base + first];
             for (int j = 0; j < 16; j++) {
-                IntVector sums = IntVector.zero(I);
-                for (int i = 16 * j; i < 16 * j + 16; i += L) {
-                    IntVector v = (IntVector) FloatVector.fromArray(F, x, base + i).mul(iscale).add(ROUNDER).sub(ROUNDER)
-                            .convert(VectorOperators.F2I, 0);
-                    v = v.min(127);
-                    ((ByteVector) v.convertShape(VectorOperators.I2B, QB, 0)).intoArray(q, qb + i);
-                    sums = sums.add(v);
-                }
-                bsums[bOff + 16 * b + j] = sums.reduceLanes(VectorOperators.ADD);
+                bsums[bOff + 16 * b + j] = roundInto(x, base + 16 * j, 16, iscale, q, qb + 16 * j);
             }
             d[dOff + b] = 1 / iscale;
         }
+    }
+
+    /** The largest |x| of {@code x[from .. from+n)} ({@code n} a multiple of {@link Simd#L}); NaN if there is one. */
+    private static float maxMagnitude(float[] x, int from, int n) {
+        FloatVector m = FloatVector.fromArray(F, x, from).abs();
+        for (int i = L; i < n; i += L) {
+            m = m.max(FloatVector.fromArray(F, x, from + i).abs());
+        }
+        return m.reduceLanes(VectorOperators.MAX);
+    }
+
+    /**
+     * Quants {@code min(127, round-half-even(x·scale))} of {@code x[from .. from+n)} into {@code q[qAt..]}, returning
+     * their sum. (Q8_0's are at most 127 anyway: its scale maps the largest magnitude to 127.) Only an int crosses
+     * the call, so an out-of-line call would box nothing.
+     */
+    private static int roundInto(float[] x, int from, int n, float scale, byte[] q, int qAt) {
+        IntVector sums = IntVector.zero(I);
+        for (int i = 0; i < n; i += L) {
+            IntVector v = ((IntVector) FloatVector.fromArray(F, x, from + i).mul(scale).add(ROUNDER).sub(ROUNDER)
+                    .convert(VectorOperators.F2I, 0)).min(127);
+            ((ByteVector) v.convertShape(VectorOperators.I2B, QB, 0)).intoArray(q, qAt + i);
+            sums = sums.add(v);
+        }
+        return sums.reduceLanes(VectorOperators.ADD);
     }
 
     /** {@link #q8_K} one element at a time: the reference the vector version is tested against. */

@@ -180,6 +180,7 @@ public final class VectorKernels implements Kernels {
         Tensor[] ts = new Tensor[m];
         float[][] ods = new float[m][];
         RowDot[] dots = new RowDot[m];
+        long readers = 0;
         for (int j = 0; j < m; j++) {
             VectorActivations o = VectorActivations.of(outs.get(j));
             Tensor t = VectorWeights.of(ws.get(j)).tensor();
@@ -197,6 +198,7 @@ public final class VectorKernels implements Kernels {
             ts[j] = t;
             ods[j] = o.data;
             dots[j] = dotFor(t.type());
+            readers |= RoundedRows.reader(t.type());
         }
         Rounding rounding = dots[0].rounding();
         for (int j = 1; j < m; j++) {
@@ -209,10 +211,6 @@ public final class VectorKernels implements Kernels {
         }
         int cols = a.cols();
         boolean batch = n >= GEMM_MIN_TOKENS && cols % L == 0;
-        long readers = 0;
-        for (Tensor t : ts) {
-            readers |= RoundedRows.reader(t.type());
-        }
         rounded.prepare(rounding, n, cols, readers);
         if (rounding != Rounding.NONE) {
             pool.run(n, 1, (long) n * cols * ELEMENT_WORK, (wk, from, to) -> {

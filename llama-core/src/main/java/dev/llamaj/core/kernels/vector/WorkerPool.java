@@ -42,7 +42,7 @@ final class WorkerPool implements AutoCloseable {
      * the next unclaimed item in its low 32, so a worker still holding an older operation can
      * never claim items of a newer one: its compare-and-set fails on the sequence number.
      */
-    private record Op(int seq, Task task, int count, int grain, int threads, AtomicLong done) {
+    private record Op(int seq, Task task, int count, int grain, AtomicLong done) {
     }
 
     private final long parallelWork;
@@ -101,7 +101,7 @@ final class WorkerPool implements AutoCloseable {
         // the smallest chunk: a 16th of a thread's share, at least minGrain (each claim moves a cache line between cores)
         int min = Math.max(1, minGrain);
         int grain = Math.max(min, count / (threads * 16) / min * min);
-        Op o = new Op(++seq, task, count, grain, threads, new AtomicLong());
+        Op o = new Op(++seq, task, count, grain, new AtomicLong());
         cursor.set((long) o.seq << 32);
         op = o;
         for (int i = 0; i < workers.length; i++) {
@@ -143,7 +143,7 @@ final class WorkerPool implements AutoCloseable {
             }
             // guided: a share of what is left, shrinking to the grain, so the last chunks are small and
             // whoever finishes first waits at most a grain for the other
-            int share = (n - from) / (2 * o.threads) / o.grain * o.grain;
+            int share = (n - from) / (2 * threads()) / o.grain * o.grain;
             int to = Math.min(n, from + Math.max(o.grain, share));
             if (!cursor.compareAndSet(c, hi | to)) {
                 continue;
