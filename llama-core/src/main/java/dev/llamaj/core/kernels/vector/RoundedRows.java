@@ -14,7 +14,10 @@ final class RoundedRows {
     /** F16-rounded rows times 2^112 (exact: |x| ≤ 65504 &lt; 2^16), for {@link FloatDots#F16}, which reads weights as {@link Simd#f16Down}. */
     float[] floatsUp = new float[0];
     byte[] quants = new byte[0];
-    /** Q8_0/Q8_K quants widened to 16 bits once per row, so the Q8_0 and (512-bit) Q6_K dots need not widen them per weight row. */
+    /**
+     * Q8_0/Q8_K quants widened to 16 bits once per row, so the Q8_0 dot under 512 bits and the 512-bit
+     * Q6_K dot need not widen them per weight row ({@link BlockDots#Q8_0_QUADS} reads {@link #q4_0Quads}).
+     */
     short[] wide = new short[0];
     /** Q8_0/Q8_1 quants as floats in the lane order of Q4_1, Q5_0 and Q5_1: per block, per pass, low then high nibble lanes. */
     float[] nibbleOrder = new float[0];
@@ -37,7 +40,7 @@ final class RoundedRows {
      */
     float[] q4_0Offsets = new float[0];
     /**
-     * Q8_0 quants for {@link BlockDots#Q4_0_QUADS}, 128 bytes per four blocks of a row: four runs
+     * Q8_0 quants for {@link BlockDots#Q4_0_QUADS} and {@link BlockDots#Q8_0_QUADS}, 128 bytes per four blocks of a row: four runs
      * of 32, run {@code e} lane {@code j} holding the element of block {@code j/8} that nibble
      * {@code e} of that lane's two weight bytes {@code i = 2·(j%8)}, {@code i+1} holds:
      * {@code i}, {@code i+16}, {@code i+1}, {@code i+17}.
@@ -109,7 +112,9 @@ final class RoundedRows {
             case BF16 -> floats = grow(floats, n);
             case Q8_0, Q8_1 -> {
                 quants = grow(quants, n);
-                wide = grow(wide, n);
+                if (rounding == Rounding.Q8_0 && !Simd.SHORT_PRODUCTS) {
+                    wide = grow(wide, n);
+                }
                 if (nibbleLanes) {
                     nibbleOrder = grow(nibbleOrder, n);
                 }
@@ -176,16 +181,17 @@ final class RoundedRows {
     }
 
     /**
-     * The row's quants widened for {@link BlockDots#Q8_0}, laid out for the Q4_0 dot that runs
-     * ({@link BlockDots#Q4_0_QUADS} or {@link BlockDots#Q4_0}), and in the other nibble formats' lane order.
+     * The row's quants laid out for the Q4_0 and Q8_0 dots that run ({@link BlockDots#Q4_0_QUADS} and
+     * {@link BlockDots#Q8_0_QUADS}, or {@link BlockDots#Q4_0} and, widened, {@link BlockDots#Q8_0}),
+     * and in the other nibble formats' lane order.
      */
     private void layoutForQ8_0AndQ4_0(int off) {
-        for (int i = off; i < off + cols; i++) {
-            wide[i] = quants[i];
-        }
-        // only Q4_0 (rounded Q8_0) reads the quad layout or the float values; Q4_1 and Q5_1 (Q8_1) neither
+        // only Q4_0 and Q8_0 (rounded Q8_0) read the quad layout, the float values or the widened quants; Q4_1 and Q5_1 (Q8_1) none
         boolean forQ4_0 = rounding == Rounding.Q8_0;
         boolean quads = forQ4_0 && Simd.SHORT_PRODUCTS;
+        for (int i = off; forQ4_0 && !quads && i < off + cols; i++) {
+            wide[i] = quants[i];
+        }
         if (forQ4_0 && !quads) {
             for (int i = off; i < off + cols; i++) {
                 values[i] = quants[i];

@@ -118,7 +118,7 @@ public final class VectorKernels implements Kernels {
             case F32 -> FloatDots.F32;
             case F16 -> FloatDots.F16;
             case BF16 -> FloatDots.BF16;
-            case Q8_0 -> BlockDots.Q8_0;
+            case Q8_0 -> Simd.SHORT_PRODUCTS ? BlockDots.Q8_0_QUADS : BlockDots.Q8_0;
             case Q4_0 -> Simd.SHORT_PRODUCTS ? BlockDots.Q4_0_QUADS : BlockDots.Q4_0;
             case Q4_1 -> BlockDots.Q4_1;
             case Q5_0 -> BlockDots.Q5_0;
