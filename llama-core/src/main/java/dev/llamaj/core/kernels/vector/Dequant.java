@@ -29,7 +29,7 @@ final class Dequant {
         switch (type) {
             case F16 -> {
                 for (int i = 0; i < n; i += L) {
-                    Simd.f16(seg, 2 * (first + i)).intoArray(out, i);
+                    Simd.f16Exact(seg, 2 * (first + i)).intoArray(out, i);
                 }
             }
             case F32 -> MemorySegment.copy(seg, Simd.FLOAT, 4 * first, out, 0, n);

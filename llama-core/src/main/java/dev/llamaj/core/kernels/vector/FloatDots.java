@@ -44,10 +44,8 @@ final class FloatDots {
     };
 
     /**
-     * F16: weights read as {@link Simd#f16Down} (the F16 times 2^-112, three instructions per 16)
-     * against the F16-rounded activations times 2^112 ({@link RoundedRows#floatsUp}): both factors
-     * are exact, so each product is the float product of the F16 values, as in the scalar path.
-     * An F16-rounded activation is at most 65504 &lt; 2^16, so its scaled copy stays below 2^128.
+     * F16: weights read as {@link Simd#f16Exact} against the F16-rounded activations: each product
+     * is the float product of the F16 values, as in the scalar path.
      */
     static final RowDot F16 = new RowDot() {
         @Override
@@ -59,13 +57,13 @@ final class FloatDots {
         public float dot(MemorySegment w, long off, RoundedRows x, float[] raw, int row) {
             int n = x.cols;
             int xo = row * n;
-            float[] a = x.floatsUp;
+            float[] a = x.floats;
             FloatVector a0 = FloatVector.zero(F);
             FloatVector a1 = FloatVector.zero(F);
             int i = 0;
             for (; i + 2 * L <= n; i += 2 * L) {
-                a0 = Simd.f16Down(w, off + 2L * i).fma(FloatVector.fromArray(F, a, xo + i), a0);
-                a1 = Simd.f16Down(w, off + 2L * (i + L)).fma(FloatVector.fromArray(F, a, xo + i + L), a1);
+                a0 = Simd.f16Exact(w, off + 2L * i).fma(FloatVector.fromArray(F, a, xo + i), a0);
+                a1 = Simd.f16Exact(w, off + 2L * (i + L)).fma(FloatVector.fromArray(F, a, xo + i + L), a1);
             }
             a0 = a0.add(a1);
             // lanes summed in one order, interpreted or compiled (Simd.XOR_8), narrowing as it goes
@@ -73,9 +71,8 @@ final class FloatDots {
             a0 = (FloatVector) a0.add(a0.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0);
             a0 = a0.add(a0.rearrange(Simd.XOR_2_OF_4));
             float sum = a0.lane(0) + a0.lane(1);
-            float[] plain = x.floats;
             for (; i < n; i++) {
-                sum += Simd.f16At(w, off + 2L * i) * plain[xo + i];
+                sum += Simd.f16At(w, off + 2L * i) * a[xo + i];
             }
             return sum;
         }

@@ -11,8 +11,6 @@ final class RoundedRows {
     Rounding rounding;
     int cols;
     float[] floats = new float[0];
-    /** F16-rounded rows times 2^112 (exact: |x| ≤ 65504 &lt; 2^16), for {@link FloatDots#F16}, which reads weights as {@link Simd#f16Down}. */
-    float[] floatsUp = new float[0];
     byte[] quants = new byte[0];
     /**
      * Q8_0/Q8_K quants widened to 16 bits once per row, so the Q8_0 dot under 512 bits and the 512-bit
@@ -107,7 +105,6 @@ final class RoundedRows {
             }
             case F16 -> {
                 floats = grow(floats, n);
-                floatsUp = grow(floatsUp, n);
             }
             case BF16 -> floats = grow(floats, n);
             case Q8_0, Q8_1 -> {
@@ -152,11 +149,7 @@ final class RoundedRows {
     void round(float[] x, int row) {
         roundOnly(x, row);
         int off = row * cols;
-        if (rounding == Rounding.F16) {
-            for (int i = off; i < off + cols; i++) {
-                floatsUp[i] = floats[i] * 0x1p112f;
-            }
-        } else if (rounding == Rounding.Q8_0 || rounding == Rounding.Q8_1) {
+        if (rounding == Rounding.Q8_0 || rounding == Rounding.Q8_1) {
             layoutForQ8_0AndQ4_0(off);
         } else if (rounding == Rounding.Q8_K) {
             layoutForKQuants(off);
