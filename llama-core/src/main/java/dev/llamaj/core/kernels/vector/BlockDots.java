@@ -340,25 +340,14 @@ final class BlockDots {
     }
 
     /**
-     * Indexes into the two loads of a quad (bytes 0-63, then 64 + bytes 8-71): byte {@code 16k + i}
-     * of the result is quant byte {@code i} of block {@code k} (quad byte {@code 18k + 2 + i});
-     * block 3's come from the second load.
+     * Byte {@code 16k + i} of the result is quant byte {@code i} of block {@code k} (quad byte
+     * {@code 18k + 2 + i}), from the two loads of a quad (bytes 0-63 and 8-71).
      */
     private static final ByteVector QUAD_QUANTS = Simd.SHORT_PRODUCTS
-            ? ByteVector.fromArray(BI, quadQuantIndexes(), 0) : null;
+            ? twoLoadIndexes(n -> 18 * (n / 16) + 2 + n % 16, 0, 8) : null;
     /** Int lane {@code m}'s bytes 2 and 3 from block {@code m/4}'s scale (quad bytes {@code 18·(m/4)}, +1); bytes 0 and 1 are masked off. */
     private static final VectorShuffle<Byte> QUAD_SCALES = Simd.SHORT_PRODUCTS
             ? VectorShuffle.fromOp(BI, n -> 18 * (n / 16) + Math.max(0, n % 4 - 2)) : null;
-
-    private static byte[] quadQuantIndexes() {
-        byte[] index = new byte[64];
-        for (int n = 0; n < 64; n++) {
-            int k = n / 16;
-            int i = n % 16;
-            index[n] = (byte) (k < 3 ? 18 * k + 2 + i : 64 + 18 * k + 2 + i - 8);
-        }
-        return index;
-    }
 
     /** Per pass {@code t}, the shuffle that puts quant byte {@code t·L + j} (block byte 2 + t·L + j) in byte 2 of int lane {@code j}. */
     private static final VectorShuffle<Byte>[] TO_BYTE2 = toByte2();
