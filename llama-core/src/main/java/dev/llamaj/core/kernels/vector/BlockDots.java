@@ -168,19 +168,16 @@ final class BlockDots {
      * from the first load where it holds it.
      */
     private static ByteVector twoLoadIndexes(java.util.function.IntUnaryOperator source, int first, int second) {
-        byte[] index = new byte[64];
-        for (int n = 0; n < 64; n++) {
+        return Simd.pairPermute(n -> {
             int q = source.applyAsInt(n);
             if (q >= first && q < first + 64) {
-                index[n] = (byte) (q - first);
-            } else if (q >= second && q < second + 64) {
-                index[n] = (byte) (64 + q - second);
-            } else {
-                throw new IllegalStateException("quad byte " + q + " is in neither load");
+                return q - first;
             }
-        }
-        // SPECIES_512, not BI: these run from static initializers above BI's (and only with 512-bit registers)
-        return ByteVector.fromArray(ByteVector.SPECIES_512, index, 0);
+            if (q >= second && q < second + 64) {
+                return 64 + q - second;
+            }
+            throw new IllegalStateException("quad byte " + q + " is in neither load");
+        });
     }
 
     /**

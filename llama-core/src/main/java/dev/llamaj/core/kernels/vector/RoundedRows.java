@@ -103,10 +103,7 @@ final class RoundedRows {
         switch (rounding) {
             case NONE -> {
             }
-            case F16 -> {
-                floats = grow(floats, n);
-            }
-            case BF16 -> floats = grow(floats, n);
+            case F16, BF16 -> floats = grow(floats, n);
             case Q8_0, Q8_1 -> {
                 quants = grow(quants, n);
                 if (rounding == Rounding.Q8_0 && !Simd.SHORT_PRODUCTS) {
@@ -184,11 +181,7 @@ final class RoundedRows {
         boolean quads = forQ4_0 && Simd.SHORT_PRODUCTS;
         for (int i = off; forQ4_0 && !quads && i < off + cols; i++) {
             wide[i] = quants[i];
-        }
-        if (forQ4_0 && !quads) {
-            for (int i = off; i < off + cols; i++) {
-                values[i] = quants[i];
-            }
+            values[i] = quants[i];
         }
         int L = Simd.L;
         int quadsPerRow = cols / 128;
@@ -310,10 +303,6 @@ final class RoundedRows {
 
     /** Permute indexes for output bytes {@code from..from+63} of 128: each the input byte {@code source} names. */
     private static ByteVector runs(int from, java.util.function.IntUnaryOperator source) {
-        byte[] index = new byte[64];
-        for (int p = from; p < from + 64; p++) {
-            index[p - from] = (byte) source.applyAsInt(p);
-        }
-        return ByteVector.fromArray(ByteVector.SPECIES_512, index, 0);
+        return Simd.pairPermute(p -> source.applyAsInt(from + p));
     }
 }

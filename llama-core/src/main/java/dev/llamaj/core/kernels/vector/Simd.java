@@ -7,6 +7,8 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.function.IntBinaryOperator;
+import java.util.function.IntUnaryOperator;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -197,6 +199,23 @@ final class Simd {
             table[t] = IntVector.fromArray(I, values, 0);
         }
         return table;
+    }
+
+    /**
+     * Indexes for a two-register byte permute ({@code ByteVector.selectFrom(v1, v2)}, {@code vpermi2b})
+     * with 512-bit registers: result byte {@code n} is byte {@code source(n)} of the 128 bytes of
+     * {@code v1} then {@code v2}. The quad dots and their activation layouts build their tables here.
+     */
+    static ByteVector pairPermute(IntUnaryOperator source) {
+        byte[] index = new byte[64];
+        for (int n = 0; n < 64; n++) {
+            int i = source.applyAsInt(n);
+            if (i < 0 || i >= 128) {
+                throw new IllegalStateException("permute byte " + n + " takes byte " + i + " of two registers");
+            }
+            index[n] = (byte) i;
+        }
+        return ByteVector.fromArray(ByteVector.SPECIES_512, index, 0);
     }
 
     static float f16At(MemorySegment seg, long off) {
