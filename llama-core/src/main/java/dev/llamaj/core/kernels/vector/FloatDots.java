@@ -44,12 +44,12 @@ final class FloatDots {
     };
 
     /**
-     * F16 weights are converted in chunks of {@link #F16_CHUNK} into a per-thread float scratch by a
-     * plain {@code Float.float16ToFloat} loop, which C2 compiles to {@code vcvtph2ps} (16 per
-     * instruction, exact for every F16, subnormals included), then multiplied with the F16-rounded
-     * activations: each product is the float product of the F16 values, as in the scalar path, and
-     * the sums run in the same order as a whole-row loop (a chunk is a multiple of 2L).
-     * The Vector API has no F16 conversion; {@link Simd#f16Exact} takes eight instructions per 16.
+     * F16 weights are converted a row at a time ({@link #PASS} at most per pass) into a
+     * per-thread float scratch by a plain {@code Float.float16ToFloat} loop, which C2 compiles to
+     * {@code vcvtph2ps} (16 per instruction, exact for every F16, subnormals included), then
+     * multiplied with the F16-rounded activations: each product is the float product of the F16
+     * values, as in the scalar path. The Vector API has no F16 conversion; {@link Simd#f16Exact}
+     * takes eight instructions per 16.
      */
     static final RowDot F16 = new RowDot() {
         @Override
@@ -59,49 +59,17 @@ final class FloatDots {
 
         @Override
         public float dot(MemorySegment w, long off, RoundedRows x, float[] raw, int row) {
-            int n = x.cols;
-            int xo = row * n;
-            float[] a = x.floats;
-            float[] wf = x.blockScratch(F16_CHUNK);
-            FloatVector a0 = FloatVector.zero(F);
-            FloatVector a1 = FloatVector.zero(F);
-            int i = 0;
-            while (i + 2 * L <= n) {
-                int len = Math.min(F16_CHUNK, (n - i) & -(2 * L));
-                long wo = off + 2L * i;
-                for (int k = 0; k < len; k++) {
-                    wf[k] = Float.float16ToFloat(w.get(Simd.SHORT, wo + 2L * k));
-                }
-                int xi = xo + i;
-                for (int k = 0; k < len; k += 2 * L) {
-                    a0 = FloatVector.fromArray(F, wf, k).fma(FloatVector.fromArray(F, a, xi + k), a0);
-                    a1 = FloatVector.fromArray(F, wf, k + L).fma(FloatVector.fromArray(F, a, xi + k + L), a1);
-                }
-                i += len;
-            }
-            a0 = a0.add(a1);
-            // lanes summed in one order, interpreted or compiled (Simd.XOR_8), narrowing as it goes
-            a0 = Simd.L > 8 ? (FloatVector) a0.add(a0.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0) : a0;
-            a0 = (FloatVector) a0.add(a0.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0);
-            a0 = a0.add(a0.rearrange(Simd.XOR_2_OF_4));
-            float sum = a0.lane(0) + a0.lane(1);
-            for (; i < n; i++) {
-                sum += Simd.f16At(w, off + 2L * i) * a[xo + i];
-            }
-            return sum;
+            return converted(w, off, x, row, false);
         }
     };
 
     /**
-     * F16 weights converted per pass: 8 KB of floats, a whole row of most Llama matrices (2048
-     * columns), which stays in L1 beside the activations. Longer passes read the weights faster
-     * (the conversion loop's loads run back to back, many lines in flight): TinyLlama F16 decode on
-     * the project's Intel Xeon, alternated, 1 thread 3.69-3.82 tok/s at 2048 against 2.68-3.36 at
-     * 512 and 2.72-2.89 at 256; 2 threads 7.15-7.20 against 5.80-6.04 at 512 and 6.06-6.25 at 4096
-     * (16 KB, which crowds the activations of the 5632-column matrix out of L1).
+     * BF16 the way {@link #F16} goes: each row widened ({@link Simd#bf16}, {@code bits << 16}) into
+     * the scratch in one pass, then multiplied. A plain {@code Float.intBitsToFloat} loop is not
+     * vectorized by C2 (JDK 25): it ran at 1.57-1.86 tok/s against 2.60-2.91 for the former fused
+     * loop. The separate pass reads faster, as F16's does: TinyLlama BF16 decode, 1 thread,
+     * alternated with the fused loop: 2.85-3.55 (four of five runs 3.37 or more) against 2.55-2.93.
      */
-    static final int F16_CHUNK = 2048;
-
     static final RowDot BF16 = new RowDot() {
         @Override
         public Rounding rounding() {
@@ -110,26 +78,64 @@ final class FloatDots {
 
         @Override
         public float dot(MemorySegment w, long off, RoundedRows x, float[] raw, int row) {
-            int n = x.cols;
-            int xo = row * n;
-            float[] a = x.floats;
-            FloatVector a0 = FloatVector.zero(F);
-            FloatVector a1 = FloatVector.zero(F);
-            int i = 0;
-            for (; i + 2 * L <= n; i += 2 * L) {
-                a0 = Simd.bf16(w, off + 2L * i).fma(FloatVector.fromArray(F, a, xo + i), a0);
-                a1 = Simd.bf16(w, off + 2L * (i + L)).fma(FloatVector.fromArray(F, a, xo + i + L), a1);
-            }
-            a0 = a0.add(a1);
-            // lanes summed in one order, interpreted or compiled (Simd.XOR_8), narrowing as it goes
-            a0 = Simd.L > 8 ? (FloatVector) a0.add(a0.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0) : a0;
-            a0 = (FloatVector) a0.add(a0.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0);
-            a0 = a0.add(a0.rearrange(Simd.XOR_2_OF_4));
-            float sum = a0.lane(0) + a0.lane(1);
-            for (; i < n; i++) {
-                sum += Simd.bf16At(w, off + 2L * i) * a[xo + i];
-            }
-            return sum;
+            return converted(w, off, x, row, true);
         }
     };
+
+    /**
+     * F16 and BF16 weights converted per pass: 8 KB of floats, a whole row of most Llama matrices (2048
+     * columns), which stays in L1 beside the activations. Longer passes read the weights faster
+     * (the conversion loop's loads run back to back, many lines in flight): TinyLlama F16 decode on
+     * the project's Intel Xeon, alternated, 1 thread 3.69-3.82 tok/s at 2048 against 2.68-3.36 at
+     * 512 and 2.72-2.89 at 256; 2 threads 7.15-7.20 against 5.80-6.04 at 512 and 6.06-6.25 at 4096
+     * (16 KB, which crowds the activations of the 5632-column matrix out of L1).
+     */
+    static final int PASS = 2048;
+
+    /**
+     * A 16-bit float row ({@code bf16} or F16) against its rounded activations: converted to floats
+     * pass by pass into {@link RoundedRows#blockScratch}, then multiplied-added with two
+     * accumulators over steps of 2L. A pass is a multiple of 2L, so the sums run in the order of one
+     * loop over the whole row, however the row is cut.
+     */
+    private static float converted(MemorySegment w, long off, RoundedRows x, int row, boolean bf16) {
+        int n = x.cols;
+        int xo = row * n;
+        float[] a = x.floats;
+        float[] wf = x.blockScratch(PASS);
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        int i = 0;
+        while (i + 2 * L <= n) {
+            int len = Math.min(PASS, (n - i) & -(2 * L));
+            long wo = off + 2L * i;
+            // two plain loops, each vectorized by C2; the branch is constant per caller once inlined
+            if (bf16) {
+                // C2 does not vectorize Float.intBitsToFloat in a plain loop: the Vector API widens here
+                for (int k = 0; k < len; k += L) {
+                    Simd.bf16(w, wo + 2L * k).intoArray(wf, k);
+                }
+            } else {
+                for (int k = 0; k < len; k++) {
+                    wf[k] = Float.float16ToFloat(w.get(Simd.SHORT, wo + 2L * k));
+                }
+            }
+            int xi = xo + i;
+            for (int k = 0; k < len; k += 2 * L) {
+                a0 = FloatVector.fromArray(F, wf, k).fma(FloatVector.fromArray(F, a, xi + k), a0);
+                a1 = FloatVector.fromArray(F, wf, k + L).fma(FloatVector.fromArray(F, a, xi + k + L), a1);
+            }
+            i += len;
+        }
+        a0 = a0.add(a1);
+        // lanes summed in one order, interpreted or compiled (Simd.XOR_8), narrowing as it goes
+        a0 = Simd.L > 8 ? (FloatVector) a0.add(a0.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0) : a0;
+        a0 = (FloatVector) a0.add(a0.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0);
+        a0 = a0.add(a0.rearrange(Simd.XOR_2_OF_4));
+        float sum = a0.lane(0) + a0.lane(1);
+        for (; i < n; i++) {
+            sum += (bf16 ? Simd.bf16At(w, off + 2L * i) : Simd.f16At(w, off + 2L * i)) * a[xo + i];
+        }
+        return sum;
+    }
 }

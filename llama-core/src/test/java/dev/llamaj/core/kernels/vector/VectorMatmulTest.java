@@ -289,26 +289,28 @@ class VectorMatmulTest {
     }
 
     /**
-     * F16 rows longer than one conversion pass ({@link FloatDots#F16_CHUNK}), with a ragged tail and
-     * subnormal weights, give bit for bit what one loop over the whole row gives: the same two
-     * accumulators over steps of 2L, each weight read exactly ({@link Simd#f16Exact}).
+     * F16 and BF16 rows longer than one conversion pass ({@link FloatDots#PASS}), with a ragged tail
+     * and (F16) subnormal weights, give bit for bit what one loop over the whole row gives: the same
+     * two accumulators over steps of 2L, each weight read exactly ({@link Simd#f16Exact}, {@link Simd#bf16}).
      */
-    @Test
-    void f16RowsLongerThanAConversionPassSumAsOneLoopDoes() {
-        int cols = 2 * FloatDots.F16_CHUNK + 3 * Simd.L + 5;
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void sixteenBitRowsLongerThanAConversionPassSumAsOneLoopDoes(boolean bf16) {
+        int cols = 2 * FloatDots.PASS + 3 * Simd.L + 5;
         java.util.Random random = new java.util.Random(21);
         try (Arena arena = Arena.ofShared()) {
             java.lang.foreign.MemorySegment w = arena.allocate(2L * cols * 3, 64);
             for (int i = 0; i < cols * 3; i++) {
                 // spread 0.02, as a layer's weights: about 0.2% fall below 2^-14, subnormal in F16
-                w.set(Simd.SHORT, 2L * i, Float.floatToFloat16((float) random.nextGaussian() * 0.02f));
+                float v = (float) random.nextGaussian() * 0.02f;
+                w.set(Simd.SHORT, 2L * i, bf16 ? dev.llamaj.core.tensor.BF16.fromFloat(v) : Float.floatToFloat16(v));
             }
             float[] x = new float[cols];
             for (int i = 0; i < cols; i++) {
                 x[i] = (float) random.nextGaussian();
             }
             RoundedRows rounded = new RoundedRows();
-            rounded.prepare(Rounding.F16, 1, cols);
+            rounded.prepare(bf16 ? Rounding.BF16 : Rounding.F16, 1, cols);
             rounded.round(x, 0);
             for (int r = 0; r < 3; r++) {
                 long off = 2L * cols * r;
@@ -316,17 +318,19 @@ class VectorMatmulTest {
                 jdk.incubator.vector.FloatVector a1 = jdk.incubator.vector.FloatVector.zero(Simd.F);
                 int i = 0;
                 for (; i + 2 * Simd.L <= cols; i += 2 * Simd.L) {
-                    a0 = Simd.f16Exact(w, off + 2L * i).fma(jdk.incubator.vector.FloatVector.fromArray(Simd.F, rounded.floats, i), a0);
-                    a1 = Simd.f16Exact(w, off + 2L * (i + Simd.L))
+                    a0 = (bf16 ? Simd.bf16(w, off + 2L * i) : Simd.f16Exact(w, off + 2L * i))
+                            .fma(jdk.incubator.vector.FloatVector.fromArray(Simd.F, rounded.floats, i), a0);
+                    a1 = (bf16 ? Simd.bf16(w, off + 2L * (i + Simd.L)) : Simd.f16Exact(w, off + 2L * (i + Simd.L)))
                             .fma(jdk.incubator.vector.FloatVector.fromArray(Simd.F, rounded.floats, i + Simd.L), a1);
                 }
                 float[] lanes = a0.add(a1).toArray();
                 float expected = tree(lanes, 0, lanes.length);
                 for (; i < cols; i++) {
-                    expected += Simd.f16At(w, off + 2L * i) * rounded.floats[i];
+                    expected += (bf16 ? Simd.bf16At(w, off + 2L * i) : Simd.f16At(w, off + 2L * i)) * rounded.floats[i];
                 }
-                assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(FloatDots.F16.dot(w, off, rounded, x, 0)),
-                        "row " + r + ": " + expected + " vs " + FloatDots.F16.dot(w, off, rounded, x, 0));
+                RowDot dot = bf16 ? FloatDots.BF16 : FloatDots.F16;
+                assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(dot.dot(w, off, rounded, x, 0)),
+                        (bf16 ? "BF16" : "F16") + " row " + r + ": " + expected + " vs " + dot.dot(w, off, rounded, x, 0));
             }
         }
     }
