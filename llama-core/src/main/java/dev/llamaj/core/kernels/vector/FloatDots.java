@@ -109,7 +109,7 @@ final class FloatDots {
         while (i + 2 * L <= n) {
             int len = Math.min(PASS, (n - i) & -(2 * L));
             long wo = off + 2L * i;
-            // two plain loops, each vectorized by C2; the branch is constant per caller once inlined
+            // the branch is constant per caller once inlined
             if (bf16) {
                 // C2 does not vectorize Float.intBitsToFloat in a plain loop: the Vector API widens here
                 for (int k = 0; k < len; k += L) {

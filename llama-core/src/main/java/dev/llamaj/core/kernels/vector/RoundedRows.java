@@ -60,7 +60,7 @@ final class RoundedRows {
 
     private final ThreadLocal<float[]> blockScratch = ThreadLocal.withInitial(() -> new float[0]);
 
-    /** A per-thread scratch of at least {@code n} floats: the F16 dot converts a weight row into it ({@link FloatDots#PASS}). */
+    /** A per-thread scratch of at least {@code n} floats: the F16 and BF16 dots convert a weight row into it ({@link FloatDots#PASS}). */
     float[] blockScratch(int n) {
         float[] a = blockScratch.get();
         if (a.length < n) {
