@@ -27,17 +27,9 @@ final class Dequant {
     /** Elements {@code first .. first+n)} of {@code seg} in {@code type} to {@code out[0..n)}. */
     static void rows(GgmlType type, MemorySegment seg, long first, int n, float[] out) {
         switch (type) {
-            case F16 -> {
-                for (int i = 0; i < n; i += L) {
-                    Simd.f16Exact(seg, 2 * (first + i)).intoArray(out, i);
-                }
-            }
+            case F16 -> Simd.f16Row(seg, 2 * first, out, 0, n);
             case F32 -> MemorySegment.copy(seg, Simd.FLOAT, 4 * first, out, 0, n);
-            case BF16 -> {
-                for (int i = 0; i < n; i += L) {
-                    Simd.bf16(seg, 2 * (first + i)).intoArray(out, i);
-                }
-            }
+            case BF16 -> Simd.bf16Row(seg, 2 * first, out, 0, n);
             case Q8_0 -> q8_0(seg, first / 32 * 34, n / 32, out);
             case Q4_0 -> q4_0(seg, first / 32 * 18, n / 32, out);
             case Q4_K -> q4_K(seg, first / 256 * 144, n / 256, out);

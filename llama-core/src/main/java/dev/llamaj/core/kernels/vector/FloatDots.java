@@ -45,11 +45,9 @@ final class FloatDots {
 
     /**
      * F16 weights are converted a row at a time ({@link #PASS} at most per pass) into a
-     * per-thread float scratch by a plain {@code Float.float16ToFloat} loop, which C2 compiles to
-     * {@code vcvtph2ps} (16 per instruction, exact for every F16, subnormals included), then
-     * multiplied with the F16-rounded activations: each product is the float product of the F16
-     * values, as in the scalar path. The Vector API has no F16 conversion; {@link Simd#f16Exact}
-     * takes eight instructions per 16.
+     * per-thread float scratch ({@link Simd#f16Row}, {@code vcvtph2ps}), then multiplied with the
+     * F16-rounded activations: each product is the float product of the F16 values, as in the
+     * scalar path.
      */
     static final RowDot F16 = new RowDot() {
         @Override
@@ -64,10 +62,9 @@ final class FloatDots {
     };
 
     /**
-     * BF16 the way {@link #F16} goes: each row widened ({@link Simd#bf16}, {@code bits << 16}) into
-     * the scratch in one pass, then multiplied. A plain {@code Float.intBitsToFloat} loop is not
-     * vectorized by C2 (JDK 25): it ran at 1.57-1.86 tok/s against 2.60-2.91 for the former fused
-     * loop. The separate pass reads faster, as F16's does: TinyLlama BF16 decode, 1 thread,
+     * BF16 the way {@link #F16} goes: each row widened ({@link Simd#bf16Row}) into the scratch in
+     * one pass, then multiplied. (A plain {@code Float.intBitsToFloat} loop, which C2 does not
+     * vectorize, ran at 1.57-1.86 tok/s against 2.60-2.91 for the former fused loop.) The separate pass reads faster, as F16's does: TinyLlama BF16 decode, 1 thread,
      * alternated with the fused loop: 2.85-3.55 (four of five runs 3.37 or more) against 2.55-2.93.
      */
     static final RowDot BF16 = new RowDot() {
@@ -109,16 +106,10 @@ final class FloatDots {
         while (i + 2 * L <= n) {
             int len = Math.min(PASS, (n - i) & -(2 * L));
             long wo = off + 2L * i;
-            // the branch is constant per caller once inlined
             if (bf16) {
-                // C2 does not vectorize Float.intBitsToFloat in a plain loop: the Vector API widens here
-                for (int k = 0; k < len; k += L) {
-                    Simd.bf16(w, wo + 2L * k).intoArray(wf, k);
-                }
+                Simd.bf16Row(w, wo, wf, 0, len);
             } else {
-                for (int k = 0; k < len; k++) {
-                    wf[k] = Float.float16ToFloat(w.get(Simd.SHORT, wo + 2L * k));
-                }
+                Simd.f16Row(w, wo, wf, 0, len);
             }
             int xi = xo + i;
             for (int k = 0; k < len; k += 2 * L) {

@@ -12,7 +12,6 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorShuffle;
@@ -132,39 +131,36 @@ final class Simd {
     }
 
     /**
-     * {@link #L} F16 values at {@code off} of {@code seg} as floats, exactly, with no subnormal float
-     * anywhere on the way. {@link #f16Down} turns an F16 subnormal ({@code |w| < 2^-14}) into a
-     * subnormal float, and Intel cores take a microcode assist for each FMA with a subnormal
-     * operand: on this project's Intel Xeon (AVX-512), a 512-bit FMA loop in L1 ran 1.7 ns per 32
-     * elements with no subnormals, 4.9 ns with 0.2% of them and 35 ns with 2%. A real layer's F16
-     * weights (spread about 0.02) are 0.2-0.3% subnormal: the synthetic TinyLlama F16 file 0.25%.
-     * AMD's cores take no such assist.
-     *
-     * <p>Each F16's bits are moved into a float's place as in {@link #f16Down}, then the exponent
-     * re-biased by adding 112 to it. That is the value for every normal F16. A subnormal one
-     * (exponent 0) is re-biased by 113 instead, which reads as {@code ±(2^-14 + m·2^-24)}, and
-     * {@code ±2^-14} is taken off, exactly: {@code ±m·2^-24}. Eight instructions per 16, against three.
+     * {@code n} F16 values at {@code off} of {@code seg} into {@code out} from {@code o}, exactly
+     * (subnormals included, so no subnormal float reaches a multiply: Intel cores take a microcode
+     * assist for each FMA with a subnormal operand, 1.7 ns per 32 elements with none and 4.9 ns with
+     * 0.2% of them on this project's Xeon, and a real layer's F16 weights are 0.2-0.3% subnormal).
+     * A plain loop: C2 compiles it to {@code vcvtph2ps}, 16 per instruction. The Vector API has no
+     * F16 conversion; the former bit-twiddling read took eight instructions per 16.
      */
-    static FloatVector f16Exact(MemorySegment seg, long off) {
-        IntVector h = (IntVector) ShortVector.fromMemorySegment(S, seg, off, LE).convertShape(VectorOperators.S2I, I, 0);
-        IntVector placed = h.lanewise(VectorOperators.LSHL, 13);
-        VectorMask<Integer> subnormal = placed.and(F16_EXPONENT_IN_FLOAT).compare(VectorOperators.EQ, 0);
-        IntVector rebiased = placed.and(F16_IN_FLOAT).add(112 << 23).lanewise(VectorOperators.ADD, 1 << 23, subnormal);
-        // a subnormal lane now reads ±(2^-14 + m·2^-24): its sign and exponent alone are the ±2^-14 to take off
-        FloatVector implicitOne = rebiased.and(SIGN_AND_EXPONENT).reinterpretAsFloats();
-        return rebiased.reinterpretAsFloats().lanewise(VectorOperators.SUB, implicitOne, subnormal.cast(F));
+    static void f16Row(MemorySegment seg, long off, float[] out, int o, int n) {
+        for (int k = 0; k < n; k++) {
+            out[o + k] = Float.float16ToFloat(seg.get(SHORT, off + 2L * k));
+        }
     }
 
-    /** The F16 exponent's 5 bits in a float's place ({@link #F16_IN_FLOAT}'s bits 23-27). */
-    private static final int F16_EXPONENT_IN_FLOAT = 0x0F800000;
-    private static final int SIGN_AND_EXPONENT = 0xFF800000;
+    /**
+     * {@code n} BF16 values ({@code n} a multiple of {@link #L}) at {@code off} of {@code seg} into
+     * {@code out} from {@code o}, through {@link #bf16}: C2 (JDK 25) does not vectorize a plain
+     * {@code Float.intBitsToFloat} loop.
+     */
+    static void bf16Row(MemorySegment seg, long off, float[] out, int o, int n) {
+        for (int k = 0; k < n; k += L) {
+            bf16(seg, off + 2L * k).intoArray(out, o + k);
+        }
+    }
 
     /**
      * {@link #L} F16 values at {@code off} of {@code seg} times 2^-112, exactly: each F16's bits moved
      * into a float's place (sign-extended to an int, shifted left by 13, the copies of the sign in
      * bits 28-30 masked off) read as a float, whose exponent bias is 112 more. Three instructions;
      * the attention's F16 cache reads multiply by queries scaled by 2^112 instead. An F16 subnormal
-     * becomes a subnormal float here, which costs Intel cores an assist ({@link #f16Exact}).
+     * becomes a subnormal float here, which costs Intel cores an assist ({@link #f16Row}).
      */
     static FloatVector f16Down(MemorySegment seg, long off) {
         IntVector h = (IntVector) ShortVector.fromMemorySegment(S, seg, off, LE).convertShape(VectorOperators.S2I, I, 0);

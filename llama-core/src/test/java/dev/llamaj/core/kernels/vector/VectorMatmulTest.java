@@ -291,7 +291,7 @@ class VectorMatmulTest {
     /**
      * F16 and BF16 rows longer than one conversion pass ({@link FloatDots#PASS}), with a ragged tail
      * and (F16) subnormal weights, give bit for bit what one loop over the whole row gives: the same
-     * two accumulators over steps of 2L, each weight read exactly ({@link Simd#f16Exact}, {@link Simd#bf16}).
+     * two accumulators over steps of 2L, each weight read exactly ({@link Float#float16ToFloat}, {@link Simd#bf16At}).
      */
     @ParameterizedTest
     @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
@@ -314,19 +314,23 @@ class VectorMatmulTest {
             rounded.round(x, 0);
             for (int r = 0; r < 3; r++) {
                 long off = 2L * cols * r;
+                float[] wr = new float[cols];
+                for (int i = 0; i < cols; i++) {
+                    wr[i] = bf16 ? Simd.bf16At(w, off + 2L * i) : Simd.f16At(w, off + 2L * i);
+                }
                 jdk.incubator.vector.FloatVector a0 = jdk.incubator.vector.FloatVector.zero(Simd.F);
                 jdk.incubator.vector.FloatVector a1 = jdk.incubator.vector.FloatVector.zero(Simd.F);
                 int i = 0;
                 for (; i + 2 * Simd.L <= cols; i += 2 * Simd.L) {
-                    a0 = (bf16 ? Simd.bf16(w, off + 2L * i) : Simd.f16Exact(w, off + 2L * i))
+                    a0 = jdk.incubator.vector.FloatVector.fromArray(Simd.F, wr, i)
                             .fma(jdk.incubator.vector.FloatVector.fromArray(Simd.F, rounded.floats, i), a0);
-                    a1 = (bf16 ? Simd.bf16(w, off + 2L * (i + Simd.L)) : Simd.f16Exact(w, off + 2L * (i + Simd.L)))
+                    a1 = jdk.incubator.vector.FloatVector.fromArray(Simd.F, wr, i + Simd.L)
                             .fma(jdk.incubator.vector.FloatVector.fromArray(Simd.F, rounded.floats, i + Simd.L), a1);
                 }
                 float[] lanes = a0.add(a1).toArray();
                 float expected = tree(lanes, 0, lanes.length);
                 for (; i < cols; i++) {
-                    expected += (bf16 ? Simd.bf16At(w, off + 2L * i) : Simd.f16At(w, off + 2L * i)) * rounded.floats[i];
+                    expected += wr[i] * rounded.floats[i];
                 }
                 RowDot dot = bf16 ? FloatDots.BF16 : FloatDots.F16;
                 assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(dot.dot(w, off, rounded, x, 0)),
