@@ -289,6 +289,74 @@ class VectorMatmulTest {
     }
 
     /**
+     * The integer dots at the largest sums their formats allow: every weight quant and scale at the
+     * end of its range with the sign that makes all products agree ({@code q - 8 = -8} for Q4_0,
+     * {@code -128} for Q8_0, {@code q = 15} with scales and minimums 63 for Q4_K, {@code q - 32 = -32}
+     * with scales -128 for Q6_K), against activations that all round to the extreme quant
+     * ({@code -127}, or {@code -128} in Q8_K). The 16-bit lane sums then reach their stated bounds
+     * (Q8_0's pair of products 2·128·127 = 32512) and the float lanes theirs (Q6_K's 8·8128·128 &lt; 2^24):
+     * a sum that wrapped, or a float lane that rounded, is off by far more than the float
+     * summation's few ulps (1e-6 relative; every product has one sign, so nothing cancels).
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(names = {"Q4_0", "Q8_0", "Q4_K", "Q6_K"})
+    void integerDotsAreExactAtTheirLargestSums(GgmlType type) {
+        int cols = 1024;
+        int rows = 2;
+        TensorFormat format = TensorFormat.of(type);
+        try (Arena arena = Arena.ofShared()) {
+            int blockBytes = type.blockBytes();
+            long rowBytes = (long) cols / type.blockSize() * blockBytes;
+            java.lang.foreign.MemorySegment w = arena.allocate(rowBytes * rows, 64);
+            for (long b = 0; b < rowBytes * rows; b += blockBytes) {
+                byte[] block = new byte[blockBytes];
+                short one = Float.floatToFloat16(1f);
+                switch (type) {
+                    case Q4_0 -> put16(block, 0, one); // quants 0: q - 8 = -8
+                    case Q8_0 -> {
+                        put16(block, 0, one);
+                        java.util.Arrays.fill(block, 2, 34, (byte) -128);
+                    }
+                    case Q4_K -> {
+                        put16(block, 0, one);
+                        put16(block, 2, one);
+                        java.util.Arrays.fill(block, 4, 144, (byte) 0xFF); // scales, minimums 63; quants 15
+                    }
+                    case Q6_K -> {
+                        java.util.Arrays.fill(block, 192, 208, (byte) -128); // quants 0: q - 32 = -32
+                        put16(block, 208, one);
+                    }
+                    default -> throw new IllegalArgumentException(type.toString());
+                }
+                java.lang.foreign.MemorySegment.copy(block, 0, w, java.lang.foreign.ValueLayout.JAVA_BYTE, b, blockBytes);
+            }
+            float[] x = new float[cols];
+            java.util.Arrays.fill(x, -1f);
+            RowDot dot = VectorKernels.dotFor(type);
+            RoundedRows rounded = new RoundedRows();
+            rounded.prepare(dot.rounding(), 1, cols);
+            rounded.round(x, 0);
+            double[] xr = decoded(rounded, x, 0, cols);
+            assertEquals(-127, rounded.quants[0], "the activations' quant");
+            float[] row = new float[cols];
+            for (int r = 0; r < rows; r++) {
+                format.dequantize(w, (long) r * cols, row, 0, cols);
+                double expected = 0;
+                for (int i = 0; i < cols; i++) {
+                    expected += row[i] * xr[i];
+                }
+                float got = dot.dot(w, r * rowBytes, rounded, x, 0);
+                assertEquals(expected, got, 1e-6 * Math.abs(expected), type + " row " + r);
+            }
+        }
+    }
+
+    private static void put16(byte[] block, int at, short v) {
+        block[at] = (byte) v;
+        block[at + 1] = (byte) (v >> 8);
+    }
+
+    /**
      * F16 and BF16 rows longer than one conversion pass ({@link FloatDots#PASS}), with a ragged tail
      * and (F16) subnormal weights, give bit for bit what one loop over the whole row gives: the same
      * two accumulators over steps of 2L, each weight read exactly ({@link Float#float16ToFloat}, {@link Simd#bf16At}).
