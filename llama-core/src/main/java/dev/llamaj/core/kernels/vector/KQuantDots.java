@@ -69,9 +69,10 @@ final class KQuantDots {
      * bytes of one 32-byte group, and masks and shifts give its four nibbles, multiplied (16-bit)
      * against {@link RoundedRows#q4kQuads} (bytes widened as loaded, {@link Simd#BW}; ≤ 15·127, exact). The low nibbles' products (first
      * sub-block of each group) are added, the high nibbles' too, and each is summed into 16 int
-     * lanes ({@code (v + (v << 16)) >> 16}, ≤ 4·15·127), 8 per sub-block, times a vector of the two
-     * sub-blocks' 6-bit scales (one permute of the eight scales) into an int accumulator; the
-     * super-block's ints become floats once, times {@code d_w·d_x}. Against the former pass per 64
+     * lanes ({@code (v + (v << 16)) >> 16}, ≤ 4·15·127), 8 per sub-block, converted to float and
+     * multiplied-added with a vector of the two sub-blocks' 6-bit scales (one permute of the eight
+     * scales; integers below 2^21, exact, so equal to an int accumulator's), then times
+     * {@code d_w·d_x}. Against the former pass per 64
      * weights (a zero-extending 32-byte load, two pair sums and two scale multiplies per sub-block
      * pair), JMH 5632×2048, per-fork best, alternated: in cache 591-621 vs 636-660 µs, from DRAM
      * 573-621 vs 665-750. The two halves are written out: as a loop C2 kept range checks and
@@ -110,9 +111,9 @@ final class KQuantDots {
                     ByteVector sixBits = Q4K_LOW_BITS.selectFrom(head, head.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes())
                             .and(Q4K_LOW_MASK)
                             .or(head.rearrange(Q4K_TOP_BITS).reinterpretAsInts().lanewise(VectorOperators.LSHR, 2).reinterpretAsBytes().and(Q4K_TOP_MASK));
-                    // the eight scales into int lanes 0-7, then one permute per pair of sub-blocks
+                    // the eight scales into float lanes 0-7, then one permute per pair of sub-blocks
                     // that share a product vector below: lanes 0-7 the first's scale, 8-15 the second's
-                    IntVector scales = (IntVector) sixBits.convertShape(VectorOperators.B2I, I, 0);
+                    FloatVector scales = (FloatVector) sixBits.convertShape(VectorOperators.B2F, F, 0);
                     FloatVector m = (FloatVector) sixBits.convertShape(VectorOperators.B2F, F8, 1);
                     byte[] xq4 = x.q4kQuads;
                     // first half (sub-blocks 0-3): a short lane holds quant bytes 2j, 2j+1 of one 32-byte group, whose
@@ -125,11 +126,14 @@ final class KQuantDots {
                             .mul(((ShortVector) ByteVector.fromArray(Simd.BW, xq4, xq + 64).convertShape(B2S, Simd.SW, 0)))
                             .add(q.lanewise(VectorOperators.LSHR, 12).and(Simd.LOW_NIBBLES).reinterpretAsShorts()
                                     .mul(((ShortVector) ByteVector.fromArray(Simd.BW, xq4, xq + 96).convertShape(B2S, Simd.SW, 0)))).reinterpretAsInts();
-                    // an int lane holds shorts h and l: (v + (v << 16)) >> 16 is h + l (≤ 4·15·127)
-                    IntVector s = even.add(even.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                            .mul(scales.rearrange(Q4K_SCALES_02))
-                            .add(odd.add(odd.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                                    .mul(scales.rearrange(Q4K_SCALES_13)));
+                    // an int lane holds shorts h and l: (v + (v << 16)) >> 16 is h + l (≤ 4·15·127). Those sums times the
+                    // 6-bit scales in float, not int: a conversion and a multiply-add each, where an int multiply
+                    // (vpmulld) is two uops on the vector pipes. Every product is an integer below 2^19 and a lane adds four
+                    // (< 2^21), so the float lanes hold exactly the int sums the integer path held.
+                    FloatVector s = ((FloatVector) even.add(even.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                            .convert(VectorOperators.I2F, 0)).mul(scales.rearrange(Q4K_SCALES_02));
+                    s = ((FloatVector) odd.add(odd.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                            .convert(VectorOperators.I2F, 0)).fma(scales.rearrange(Q4K_SCALES_13), s);
                     // second half (sub-blocks 4-7)
                     q = ByteVector.fromMemorySegment(BI, w, bo + 80, LE).reinterpretAsInts();
                     even = q.and(Simd.LOW_NIBBLES).reinterpretAsShorts().mul(((ShortVector) ByteVector.fromArray(Simd.BW, xq4, xq + 128).convertShape(B2S, Simd.SW, 0)))
@@ -139,11 +143,11 @@ final class KQuantDots {
                             .mul(((ShortVector) ByteVector.fromArray(Simd.BW, xq4, xq + 192).convertShape(B2S, Simd.SW, 0)))
                             .add(q.lanewise(VectorOperators.LSHR, 12).and(Simd.LOW_NIBBLES).reinterpretAsShorts()
                                     .mul(((ShortVector) ByteVector.fromArray(Simd.BW, xq4, xq + 224).convertShape(B2S, Simd.SW, 0)))).reinterpretAsInts();
-                    s = s.add(even.add(even.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                                    .mul(scales.rearrange(Q4K_SCALES_46)))
-                            .add(odd.add(odd.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                                    .mul(scales.rearrange(Q4K_SCALES_57)));
-                    acc = ((FloatVector) s.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, dw * dx), acc);
+                    s = ((FloatVector) even.add(even.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                            .convert(VectorOperators.I2F, 0)).fma(scales.rearrange(Q4K_SCALES_46), s);
+                    s = ((FloatVector) odd.add(odd.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                            .convert(VectorOperators.I2F, 0)).fma(scales.rearrange(Q4K_SCALES_57), s);
+                    acc = s.fma(FloatVector.broadcast(F, dw * dx), acc);
                     minsV = m.mul(FloatVector.fromArray(F8, x.pairSums, 8 * (row * nb + b))).fma(FloatVector.broadcast(F8, dmin * dx), minsV);
                 } else {
                     // d, dmin and the 12 scale bytes in one 16-byte load: each segment access costs its checks
@@ -219,10 +223,10 @@ final class KQuantDots {
             new byte[] {0, 0, 0, 0, 0x30, 0x30, 0x30, 0x30, 0, 0, 0, 0, 0x30, 0x30, 0x30, 0x30}, 0);
 
     /** Int lanes 0-7 from scale lane {@code a}, 8-15 from {@code b}: the two sub-blocks of a product vector in {@link #Q4_K}. */
-    private static final VectorShuffle<Integer> Q4K_SCALES_02 = Simd.SHORT_PRODUCTS ? VectorShuffle.fromOp(I, j -> j < 8 ? 0 : 2) : null;
-    private static final VectorShuffle<Integer> Q4K_SCALES_13 = Simd.SHORT_PRODUCTS ? VectorShuffle.fromOp(I, j -> j < 8 ? 1 : 3) : null;
-    private static final VectorShuffle<Integer> Q4K_SCALES_46 = Simd.SHORT_PRODUCTS ? VectorShuffle.fromOp(I, j -> j < 8 ? 4 : 6) : null;
-    private static final VectorShuffle<Integer> Q4K_SCALES_57 = Simd.SHORT_PRODUCTS ? VectorShuffle.fromOp(I, j -> j < 8 ? 5 : 7) : null;
+    private static final VectorShuffle<Float> Q4K_SCALES_02 = Simd.SHORT_PRODUCTS ? VectorShuffle.fromOp(F, j -> j < 8 ? 0 : 2) : null;
+    private static final VectorShuffle<Float> Q4K_SCALES_13 = Simd.SHORT_PRODUCTS ? VectorShuffle.fromOp(F, j -> j < 8 ? 1 : 3) : null;
+    private static final VectorShuffle<Float> Q4K_SCALES_46 = Simd.SHORT_PRODUCTS ? VectorShuffle.fromOp(F, j -> j < 8 ? 4 : 6) : null;
+    private static final VectorShuffle<Float> Q4K_SCALES_57 = Simd.SHORT_PRODUCTS ? VectorShuffle.fromOp(F, j -> j < 8 ? 5 : 7) : null;
 
     /** Eight float lanes: one per sub-block of a super-block. */
     private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
@@ -248,9 +252,11 @@ final class KQuantDots {
      * bits; masks, shifts and ors assemble the four 6-bit quant rows, minus 32; each row times
      * the 16-bit activations (|q - 32|·127 ≤ 4064), adjacent shorts summed into int lanes
      * ({@code (v + (v << 16)) >> 16}): lanes 0-7 then hold the first 16 weights of the row, lanes
-     * 8-15 the next 16, so one permute of the 16 signed scales (widened to ints once per
-     * super-block) gives each lane its scale. Lane sums stay ≤ 8·8128·128 &lt; 2^24, exact as
-     * floats; the super-block's become floats once, times {@code d_w·d_x}. Every load lies
+     * 8-15 the next 16, so one permute of the 16 signed scales (widened to floats once per
+     * super-block) gives each lane its scale. Each pair sum is converted to float and
+     * multiplied-added with its scale (an int multiply, {@code vpmulld}, is two uops on the vector
+     * pipes); lane sums stay ≤ 8·8128·128 &lt; 2^24, integers exact as floats, so they equal the
+     * integer path's. The lanes are then times {@code d_w·d_x}. Every load lies
      * inside its block. Written out in full: C2 neither unrolls such a loop cleanly nor inlines
      * a helper holding vectors.
      */
@@ -265,9 +271,11 @@ final class KQuantDots {
                 int xq = 256 * (row * nb + b);
                 // read before the vector code: after it, C2 had passed its node-count cutoff and called f16At out of line
                 float scale = Simd.f16At(w, bo + 208) * x.scales[row * nb + b];
-                IntVector sc = (IntVector) ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, bo + 192, LE)
-                        .convertShape(VectorOperators.B2I, I, 0);
-                IntVector s = IntVector.zero(I);
+                // the signed scales as floats: each pair sum is converted and multiplied-added (exact, see above)
+                // rather than multiplied as ints (vpmulld, two uops on the vector pipes) and converted once
+                FloatVector sc = (FloatVector) ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, bo + 192, LE)
+                        .convertShape(VectorOperators.B2F, F, 0);
+                FloatVector s = FloatVector.zero(F);
                 ShortVector lo;
                 ShortVector hi;
                 ShortVector h;
@@ -276,25 +284,25 @@ final class KQuantDots {
                 hi = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo + 32, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, Simd.SW, 0);
                 h = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo + 128, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, Simd.SW, 0);
                 p = lo.and((short) 0xF).or(h.reinterpretAsInts().lanewise(VectorOperators.LSHL, 4).reinterpretAsShorts().and((short) 0x30)).sub((short) 32).mul(ShortVector.fromArray(Simd.SW, xw, xq)).reinterpretAsInts();
-                s = s.add(p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(sc.rearrange(Q6K_SCALES_0)));
+                s = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(sc.rearrange(Q6K_SCALES_0), s);
                 p = hi.and((short) 0xF).or(h.reinterpretAsInts().lanewise(VectorOperators.LSHL, 2).reinterpretAsShorts().and((short) 0x30)).sub((short) 32).mul(ShortVector.fromArray(Simd.SW, xw, xq + 32)).reinterpretAsInts();
-                s = s.add(p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(sc.rearrange(Q6K_SCALES_1)));
+                s = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(sc.rearrange(Q6K_SCALES_1), s);
                 p = lo.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF).or(h.and((short) 0x30)).sub((short) 32).mul(ShortVector.fromArray(Simd.SW, xw, xq + 64)).reinterpretAsInts();
-                s = s.add(p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(sc.rearrange(Q6K_SCALES_2)));
+                s = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(sc.rearrange(Q6K_SCALES_2), s);
                 p = hi.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF).or(h.reinterpretAsInts().lanewise(VectorOperators.LSHR, 2).reinterpretAsShorts().and((short) 0x30)).sub((short) 32).mul(ShortVector.fromArray(Simd.SW, xw, xq + 96)).reinterpretAsInts();
-                s = s.add(p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(sc.rearrange(Q6K_SCALES_3)));
+                s = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(sc.rearrange(Q6K_SCALES_3), s);
                 lo = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo + 64, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, Simd.SW, 0);
                 hi = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo + 96, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, Simd.SW, 0);
                 h = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo + 160, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, Simd.SW, 0);
                 p = lo.and((short) 0xF).or(h.reinterpretAsInts().lanewise(VectorOperators.LSHL, 4).reinterpretAsShorts().and((short) 0x30)).sub((short) 32).mul(ShortVector.fromArray(Simd.SW, xw, xq + 128)).reinterpretAsInts();
-                s = s.add(p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(sc.rearrange(Q6K_SCALES_4)));
+                s = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(sc.rearrange(Q6K_SCALES_4), s);
                 p = hi.and((short) 0xF).or(h.reinterpretAsInts().lanewise(VectorOperators.LSHL, 2).reinterpretAsShorts().and((short) 0x30)).sub((short) 32).mul(ShortVector.fromArray(Simd.SW, xw, xq + 160)).reinterpretAsInts();
-                s = s.add(p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(sc.rearrange(Q6K_SCALES_5)));
+                s = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(sc.rearrange(Q6K_SCALES_5), s);
                 p = lo.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF).or(h.and((short) 0x30)).sub((short) 32).mul(ShortVector.fromArray(Simd.SW, xw, xq + 192)).reinterpretAsInts();
-                s = s.add(p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(sc.rearrange(Q6K_SCALES_6)));
+                s = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(sc.rearrange(Q6K_SCALES_6), s);
                 p = hi.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF).or(h.reinterpretAsInts().lanewise(VectorOperators.LSHR, 2).reinterpretAsShorts().and((short) 0x30)).sub((short) 32).mul(ShortVector.fromArray(Simd.SW, xw, xq + 224)).reinterpretAsInts();
-                s = s.add(p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(sc.rearrange(Q6K_SCALES_7)));
-                acc = ((FloatVector) s.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, scale), acc);
+                s = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(sc.rearrange(Q6K_SCALES_7), s);
+                acc = s.fma(FloatVector.broadcast(F, scale), acc);
             }
             // lanes summed in one order, interpreted or compiled (Simd.XOR_8), narrowing as it goes
             acc = Simd.L > 8 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0) : acc;
@@ -305,14 +313,14 @@ final class KQuantDots {
     };
 
     /** Per row {@code k} of 32 weights, int lanes 0-7 take scale {@code 2k}, lanes 8-15 scale {@code 2k + 1}. */
-    private static final VectorShuffle<Integer> Q6K_SCALES_0 = Simd.SHORT_PRODUCTS ? VectorShuffle.fromOp(I, j -> j / 8) : null;
-    private static final VectorShuffle<Integer> Q6K_SCALES_1 = Simd.SHORT_PRODUCTS ? VectorShuffle.fromOp(I, j -> 2 + j / 8) : null;
-    private static final VectorShuffle<Integer> Q6K_SCALES_2 = Simd.SHORT_PRODUCTS ? VectorShuffle.fromOp(I, j -> 4 + j / 8) : null;
-    private static final VectorShuffle<Integer> Q6K_SCALES_3 = Simd.SHORT_PRODUCTS ? VectorShuffle.fromOp(I, j -> 6 + j / 8) : null;
-    private static final VectorShuffle<Integer> Q6K_SCALES_4 = Simd.SHORT_PRODUCTS ? VectorShuffle.fromOp(I, j -> 8 + j / 8) : null;
-    private static final VectorShuffle<Integer> Q6K_SCALES_5 = Simd.SHORT_PRODUCTS ? VectorShuffle.fromOp(I, j -> 10 + j / 8) : null;
-    private static final VectorShuffle<Integer> Q6K_SCALES_6 = Simd.SHORT_PRODUCTS ? VectorShuffle.fromOp(I, j -> 12 + j / 8) : null;
-    private static final VectorShuffle<Integer> Q6K_SCALES_7 = Simd.SHORT_PRODUCTS ? VectorShuffle.fromOp(I, j -> 14 + j / 8) : null;
+    private static final VectorShuffle<Float> Q6K_SCALES_0 = Simd.SHORT_PRODUCTS ? VectorShuffle.fromOp(F, j -> j / 8) : null;
+    private static final VectorShuffle<Float> Q6K_SCALES_1 = Simd.SHORT_PRODUCTS ? VectorShuffle.fromOp(F, j -> 2 + j / 8) : null;
+    private static final VectorShuffle<Float> Q6K_SCALES_2 = Simd.SHORT_PRODUCTS ? VectorShuffle.fromOp(F, j -> 4 + j / 8) : null;
+    private static final VectorShuffle<Float> Q6K_SCALES_3 = Simd.SHORT_PRODUCTS ? VectorShuffle.fromOp(F, j -> 6 + j / 8) : null;
+    private static final VectorShuffle<Float> Q6K_SCALES_4 = Simd.SHORT_PRODUCTS ? VectorShuffle.fromOp(F, j -> 8 + j / 8) : null;
+    private static final VectorShuffle<Float> Q6K_SCALES_5 = Simd.SHORT_PRODUCTS ? VectorShuffle.fromOp(F, j -> 10 + j / 8) : null;
+    private static final VectorShuffle<Float> Q6K_SCALES_6 = Simd.SHORT_PRODUCTS ? VectorShuffle.fromOp(F, j -> 12 + j / 8) : null;
+    private static final VectorShuffle<Float> Q6K_SCALES_7 = Simd.SHORT_PRODUCTS ? VectorShuffle.fromOp(F, j -> 14 + j / 8) : null;
 
     static final RowDot Q6_K = new KDot() {
         @Override
