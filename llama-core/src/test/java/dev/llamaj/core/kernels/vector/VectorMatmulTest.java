@@ -292,8 +292,9 @@ class VectorMatmulTest {
      * The integer dots at the largest sums their formats allow: every weight quant and scale at the
      * end of its range with the sign that makes all products agree ({@code q - 8 = -8} for Q4_0,
      * {@code -128} for Q8_0, {@code q = 15} with scales and minimums 63 for Q4_K, {@code q - 32 = -32}
-     * with scales -128 for Q6_K), against activations that all round to the extreme quant
-     * ({@code -127}, or {@code -128} in Q8_K). The 16-bit lane sums then reach their stated bounds
+     * with scales -128 for Q6_K), against activations that all round to the extreme quant,
+     * {@code -127} (Q8_0 and Q8_K alike map the largest magnitude to 127, so none is ever -128).
+     * The 16-bit lane sums then reach their stated bounds
      * (Q8_0's pair of products 2·128·127 = 32512) and the float lanes theirs (Q6_K's 8·8128·128 &lt; 2^24):
      * a sum that wrapped, or a float lane that rounded, is off by far more than the float
      * summation's few ulps (1e-6 relative; every product has one sign, so nothing cancels).
