@@ -64,8 +64,9 @@ final class FloatDots {
     /**
      * BF16 the way {@link #F16} goes: each row widened ({@link Simd#bf16Row}) into the scratch in
      * one pass, then multiplied. (A plain {@code Float.intBitsToFloat} loop, which C2 does not
-     * vectorize, ran at 1.57-1.86 tok/s against 2.60-2.91 for the former fused loop.) The separate pass reads faster, as F16's does: TinyLlama BF16 decode, 1 thread,
-     * alternated with the fused loop: 2.85-3.55 (four of five runs 3.37 or more) against 2.55-2.93.
+     * vectorize, ran at 1.57-1.86 tok/s against 2.60-2.91 for the former fused loop.) The separate
+     * pass reads faster, as F16's does: TinyLlama BF16 decode, 1 thread, alternated with the fused
+     * loop: 2.85-3.55 (four of five runs 3.37 or more) against 2.55-2.93.
      */
     static final RowDot BF16 = new RowDot() {
         @Override
@@ -91,7 +92,7 @@ final class FloatDots {
 
     /**
      * A 16-bit float row ({@code bf16} or F16) against its rounded activations: converted to floats
-     * pass by pass into {@link RoundedRows#blockScratch}, then multiplied-added with two
+     * pass by pass into {@link RoundedRows#convertedRow}, then multiplied-added with two
      * accumulators over steps of 2L. A pass is a multiple of 2L, so the sums run in the order of one
      * loop over the whole row, however the row is cut.
      */
@@ -99,7 +100,7 @@ final class FloatDots {
         int n = x.cols;
         int xo = row * n;
         float[] a = x.floats;
-        float[] wf = x.blockScratch(PASS);
+        float[] wf = x.convertedRow(PASS);
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
         int i = 0;

@@ -58,14 +58,14 @@ final class RoundedRows {
     /** Q8_K sums per 32 quants (two of {@link #blockSums}; |sum| ≤ 4096, exact in float): the sub-block size of Q4_K/Q5_K minimums. */
     float[] pairSums = new float[0];
 
-    private final ThreadLocal<float[]> blockScratch = ThreadLocal.withInitial(() -> new float[0]);
+    private final ThreadLocal<float[]> convertedRow = ThreadLocal.withInitial(() -> new float[0]);
 
     /** A per-thread scratch of at least {@code n} floats: the F16 and BF16 dots convert a weight row into it ({@link FloatDots#PASS}). */
-    float[] blockScratch(int n) {
-        float[] a = blockScratch.get();
+    float[] convertedRow(int n) {
+        float[] a = convertedRow.get();
         if (a.length < n) {
             a = new float[n];
-            blockScratch.set(a);
+            convertedRow.set(a);
         }
         return a;
     }
