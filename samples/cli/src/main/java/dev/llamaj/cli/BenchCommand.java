@@ -13,14 +13,15 @@ import java.util.Set;
  * {@code llama bench}: prefill and decode speed the way llama.cpp's llama-bench (and the native
  * reference harness in ../shared/tools/ref) measure them, so the two can be run side by side:
  * prefill = P tokens in one batch from an empty cache; decode = D single-token steps from BOS at
- * position 0, each followed by a greedy argmax; medians over R runs after a warm-up that lasts
+ * position 0 (both after {@code --depth} cached tokens when given), each followed by a greedy
+ * argmax; medians over R runs after a warm-up that lasts
  * until the JIT has finished no compilation for a second (at least one run, at most ten seconds):
  * a model with 256-wide layers runs a prefill in milliseconds, and a fixed second of them left the
  * vector kernels partly in the Vector API's slow non-compiled fallback, measuring 5× too slow.
  */
 final class BenchCommand implements Main.Command {
     private static final Set<String> VALUED = Set.of("--model", "--prefill", "--decode", "--threads", "--kernels",
-            "--reps", "--ctx", "--kv-cache", "--seed");
+            "--reps", "--ctx", "--kv-cache", "--seed", "--depth");
     private static final Set<String> FLAGS = Set.of("--json", "--no-mmap");
     private static final long WARMUP_NANOS = 1_000_000_000L;
     private static final long WARMUP_LIMIT_NANOS = 10_000_000_000L;
@@ -35,8 +36,10 @@ final class BenchCommand implements Main.Command {
         if (argv.length > 0 && (argv[0].equals("--help") || argv[0].equals("-h"))) {
             System.out.println("""
                     usage: llama bench --model FILE [--prefill 128] [--decode 64] [--threads N] [--kernels NAME]
-                             [--reps 5] [--kv-cache f16|f32] [--seed 1234] [--no-mmap] [--json]
+                             [--reps 5] [--depth 0] [--kv-cache f16|f32] [--seed 1234] [--no-mmap] [--json]
                       prints {"prefill_tok_s":X,"decode_tok_s":Y,"kernels":"...","threads":N} with --json
+                      --depth N puts N tokens in the cache first (once, untimed), so both are measured
+                      after them, as llama-bench's -d does: attention over a long history.
                       --no-mmap reads the weights into memory of their own at load, as llama.cpp does
                       for the formats it repacks (Q4_0, Q4_K, ...) and for all with its --no-mmap.""");
             return 0;
@@ -45,21 +48,31 @@ final class BenchCommand implements Main.Command {
         int prefill = a.integer("--prefill", 128);
         int decode = a.integer("--decode", 64);
         int reps = a.integer("--reps", 5);
-        if (prefill < 0 || decode < 0 || reps < 1) {
-            throw new UsageException("--prefill and --decode must be >= 0 and --reps >= 1");
+        int depth = a.integer("--depth", 0);
+        if (prefill < 0 || decode < 0 || reps < 1 || depth < 0) {
+            throw new UsageException("--prefill, --decode and --depth must be >= 0 and --reps >= 1");
         }
         try (Model model = ModelOptions.load(a);
              Session session = model.newSession()) {
             int bos = model.tokenizer().bosId();
-            int[] tokens = pseudoRandomTokens(prefill, model.config().vocabSize(), a.integer("--seed", 1234), bos);
+            int seed = a.integer("--seed", 1234);
+            if (depth + Math.max(prefill, decode) > session.contextLength()) {
+                throw new UsageException("--depth " + depth + " plus " + Math.max(prefill, decode) + " tokens exceed the context of "
+                        + session.contextLength() + " (--ctx)");
+            }
+            if (depth > 0) {
+                session.prefill(pseudoRandomTokens(depth, model.config().vocabSize(), seed + 1, bos));
+            }
+            // past the depth the prefill continues a history: no BOS of its own
+            int[] tokens = pseudoRandomTokens(prefill, model.config().vocabSize(), seed, depth > 0 ? -1 : bos);
             double prefillTps = prefill == 0 ? 0 : median(reps, () -> {
-                session.reset();
+                session.truncate(depth);
                 long t0 = System.nanoTime();
                 session.prefill(tokens);
                 return prefill * 1e9 / (System.nanoTime() - t0);
             });
             double decodeTps = decode == 0 ? 0 : median(reps, () -> {
-                session.reset();
+                session.truncate(depth);
                 int tok = bos;
                 long t0 = System.nanoTime();
                 for (int i = 0; i < decode; i++) {
@@ -76,13 +89,14 @@ final class BenchCommand implements Main.Command {
                 o.put("prefill_tokens", prefill);
                 o.put("decode_tokens", decode);
                 o.put("reps", reps);
+                o.put("depth", depth);
                 o.put("mmap", model.gguf().mapped());
                 o.put("model", model.path().toString());
                 System.out.println(GenerateCommand.Json.MAPPER.writeValueAsString(o));
             } else {
-                System.out.printf("%s: kernels %s, %d threads%s: prefill %d tok: %.2f tok/s, decode %d tok: %.2f tok/s (median of %d)%n",
+                System.out.printf("%s: kernels %s, %d threads%s%s: prefill %d tok: %.2f tok/s, decode %d tok: %.2f tok/s (median of %d)%n",
                         model.path().getFileName(), model.kernels(), model.threads(), model.gguf().mapped() ? "" : ", no mmap",
-                        prefill, prefillTps, decode, decodeTps, reps);
+                        depth > 0 ? ", after " + depth + " cached tokens" : "", prefill, prefillTps, decode, decodeTps, reps);
             }
         }
         return 0;

@@ -1,6 +1,7 @@
 package dev.llamaj.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -11,7 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
-/** {@code llama bench --json}: the fields scripts read, mapped and with {@code --no-mmap}. */
+/** {@code llama bench --json}: the fields scripts read, mapped and with {@code --no-mmap}, and {@code --depth}. */
 class BenchCommandTest {
     private static JsonNode bench(String... extra) throws Exception {
         Path model = SharedData.file("models/stories260K/stories260K.gguf");
@@ -41,5 +42,24 @@ class BenchCommandTest {
         }
         assertThat(mapped.get("mmap").asBoolean()).isTrue();
         assertThat(read.get("mmap").asBoolean()).isFalse();
+        assertThat(mapped.get("depth").asInt()).isZero();
+    }
+
+    @Test
+    void depthCachesTokensFirstAndIsReported() throws Exception {
+        // 40 cached + 8 prefilled fill a 48-token context exactly: every run must start back at the depth
+        // (truncate(40) also fails unless the 40 tokens are in the cache)
+        JsonNode j = bench("1", "--threads", "1", "--ctx", "48", "--depth", "40");
+        assertThat(j.get("depth").asInt()).isEqualTo(40);
+        assertThat(j.get("prefill_tok_s").asDouble()).isPositive();
+        assertThat(j.get("decode_tok_s").asDouble()).isPositive();
+    }
+
+    @Test
+    void depthPastTheContextIsAUsageErrorNamingIt() {
+        assertThatThrownBy(() -> bench("1", "--threads", "1", "--ctx", "64", "--depth", "60"))
+                .isInstanceOf(UsageException.class)
+                .hasMessageContaining("--depth 60")
+                .hasMessageContaining("context of 64");
     }
 }
