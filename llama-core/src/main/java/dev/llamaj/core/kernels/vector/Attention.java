@@ -12,20 +12,27 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 
 /**
- * Causal attention over the off-heap cache, one task per (query row, head). With an F16 cache
+ * Causal attention over the off-heap cache. A decode step (fewer than {@link #BATCH_MIN_ROWS}
+ * rows) runs here, one task per (query row, head); a prefill goes to {@link BatchedAttention},
+ * which computes the same sums in the same order for many queries at once. With an F16 cache
  * the query and the softmax weights are rounded to F16 before their products, as llama.cpp's
  * matrix products with F16 operands do, and scaled by 2^112: the cache is read as
  * {@link Simd#f16Down} reads F16 (times 2^-112, three instructions), and both factors are F16
  * values below 2^16, so the scalings are exact and the products are the unscaled ones. With F32
- * everything stays in float.
+ * everything stays in float. The softmax is {@link Softmax#weights}.
  */
 final class Attention {
+    /** Query rows from which a call goes to {@link BatchedAttention}: a prefill, not a decode step. */
+    static final int BATCH_MIN_ROWS = 4;
+
     private final WorkerPool pool;
+    private final BatchedAttention batched;
     private final float[][] scores;
     private final float[][] query;
 
     Attention(WorkerPool pool) {
         this.pool = pool;
+        this.batched = new BatchedAttention(pool);
         this.scores = new float[pool.threads()][0];
         this.query = new float[pool.threads()][0];
     }
@@ -57,6 +64,10 @@ final class Attention {
         int need = startPos + n;
         // per query row and head: a dot product and an accumulation per cached position, and an exp
         long work = (long) n * heads * need * (2L * headDim + VectorKernels.TRANSCENDENTAL_WORK);
+        if (n >= BATCH_MIN_ROWS) {
+            batched.run(out, q, cache, layer, startPos, n, heads, kvHeads, headDim, scale, f16, work);
+            return;
+        }
         pool.run(n * heads, 1, work, (worker, from, to) -> {
             if (scores[worker].length < need) {
                 scores[worker] = new float[Math.max(need, 64)];
@@ -89,22 +100,14 @@ final class Attention {
             qh[c] = f16 ? ActivationQuantizer.roundF16(q.data[qo + c]) * 0x1p112f : q.data[qo + c];
         }
         long headOff = (long) g * headDim * cache.elementBytes;
-        float max = Float.NEGATIVE_INFINITY;
         for (int p = 0; p <= pos; p++) {
-            float d = dot(cache.keys, cache.rowOffset(layer, p) + headOff, qh, headDim, f16) * scale;
-            s[p] = d;
-            max = Math.max(max, d);
+            s[p] = dot(cache.keys, cache.rowOffset(layer, p) + headOff, qh, headDim, f16) * scale;
         }
-        double sum = 0;
-        for (int p = 0; p <= pos; p++) {
-            float e = (float) Math.exp(s[p] - max);
-            s[p] = e;
-            sum += e;
-        }
-        float inv = (float) (1.0 / sum);
-        for (int p = 0; p <= pos; p++) {
-            float wgt = s[p] * inv;
-            s[p] = f16 ? ActivationQuantizer.roundF16(wgt) * 0x1p112f : wgt;
+        Softmax.weights(s, 0, pos + 1, pos + 1, f16);
+        if (f16) {
+            for (int p = 0; p <= pos; p++) {
+                s[p] *= 0x1p112f;
+            }
         }
         int oo = row * out.cols() + h * headDim;
         long rowBytes = (long) cache.kvDim() * cache.elementBytes;
