@@ -73,7 +73,7 @@ final class BatchedAttention {
     private void task(VectorActivations out, VectorActivations q, VectorKvCache cache, int layer, int startPos, int r0, int r1,
                       int g, int group, int headDim, float scale, boolean f16, int worker) {
         int np = startPos + r1;
-        int stride = roundUp(np, 2 * L);
+        int stride = roundUp(np, L);
         float[] kt = grow(keys, worker, headDim * stride);
         float[] vf = grow(values, worker, np * headDim);
         long headOff = (long) g * headDim * cache.elementBytes;
@@ -109,7 +109,7 @@ final class BatchedAttention {
         for (int j0 = 0; j0 < nq; j0 += QUERIES) {
             int last = Math.min(j0 + QUERIES, nq) - 1;
             int seen = startPos + r0 + last / group + 1;
-            int end = roundUp(seen, 2 * L);
+            int end = roundUp(seen, L);
             scores(kt, stride, qs, j0 * headDim, headDim, end, scale, s, leaves[worker]);
             for (int jj = 0; jj < QUERIES; jj++) {
                 int j = j0 + jj;
