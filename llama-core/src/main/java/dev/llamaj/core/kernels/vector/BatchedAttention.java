@@ -116,7 +116,7 @@ final class BatchedAttention {
                 int len = j < nq ? startPos + r0 + j / group + 1 : 0;
                 Softmax.weights(s, jj * stride, len, end, f16);
             }
-            weightedSum(vf, headDim, seen, s, stride, out, r0, j0, nq, group, g, headDim);
+            weightedSum(vf, headDim, seen, s, stride, out, r0, j0, nq, group, g);
         }
     }
 
@@ -175,7 +175,7 @@ final class BatchedAttention {
      * {@code Σ_{p < seen} w_j[p]·v_p} (weights past a query's own positions are zero).
      */
     private static void weightedSum(float[] vf, int d, int seen, float[] s, int stride, VectorActivations out, int r0, int j0,
-                                    int nq, int group, int g, int headDim) {
+                                    int nq, int group, int g) {
         int c = 0;
         float[] o = out.data;
         for (; c + 2 * L <= d; c += 2 * L) {
@@ -198,19 +198,19 @@ final class BatchedAttention {
                 a31 = v1.fma(w, a31);
             }
             int n = Math.min(QUERIES, nq - j0);
-            a00.intoArray(o, outAt(out, r0, j0, group, g, headDim) + c);
-            a01.intoArray(o, outAt(out, r0, j0, group, g, headDim) + c + L);
+            a00.intoArray(o, outAt(out, r0, j0, group, g, d) + c);
+            a01.intoArray(o, outAt(out, r0, j0, group, g, d) + c + L);
             if (n > 1) {
-                a10.intoArray(o, outAt(out, r0, j0 + 1, group, g, headDim) + c);
-                a11.intoArray(o, outAt(out, r0, j0 + 1, group, g, headDim) + c + L);
+                a10.intoArray(o, outAt(out, r0, j0 + 1, group, g, d) + c);
+                a11.intoArray(o, outAt(out, r0, j0 + 1, group, g, d) + c + L);
             }
             if (n > 2) {
-                a20.intoArray(o, outAt(out, r0, j0 + 2, group, g, headDim) + c);
-                a21.intoArray(o, outAt(out, r0, j0 + 2, group, g, headDim) + c + L);
+                a20.intoArray(o, outAt(out, r0, j0 + 2, group, g, d) + c);
+                a21.intoArray(o, outAt(out, r0, j0 + 2, group, g, d) + c + L);
             }
             if (n > 3) {
-                a30.intoArray(o, outAt(out, r0, j0 + 3, group, g, headDim) + c);
-                a31.intoArray(o, outAt(out, r0, j0 + 3, group, g, headDim) + c + L);
+                a30.intoArray(o, outAt(out, r0, j0 + 3, group, g, d) + c);
+                a31.intoArray(o, outAt(out, r0, j0 + 3, group, g, d) + c + L);
             }
         }
         for (; c + L <= d; c += L) {
@@ -219,7 +219,7 @@ final class BatchedAttention {
                 for (int p = 0; p < seen; p++) {
                     a = FloatVector.fromArray(F, vf, p * d + c).fma(FloatVector.broadcast(F, s[jj * stride + p]), a);
                 }
-                a.intoArray(o, outAt(out, r0, j0 + jj, group, g, headDim) + c);
+                a.intoArray(o, outAt(out, r0, j0 + jj, group, g, d) + c);
             }
         }
         // the last columns, one at a time, multiplied and added as the decode path's tail does
@@ -229,7 +229,7 @@ final class BatchedAttention {
                 for (int p = 0; p < seen; p++) {
                     a += vf[p * d + c] * s[jj * stride + p];
                 }
-                o[outAt(out, r0, j0 + jj, group, g, headDim) + c] = a;
+                o[outAt(out, r0, j0 + jj, group, g, d) + c] = a;
             }
         }
     }

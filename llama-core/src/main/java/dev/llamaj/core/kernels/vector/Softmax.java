@@ -102,9 +102,8 @@ final class Softmax {
         }
         float inv = (float) (1.0 / sum);
         if (f16) {
-            // a plain loop: C2 compiles both conversions to vector instructions (vcvtps2ph, vcvtph2ps)
             for (p = 0; p < len; p++) {
-                s[off + p] = Float.float16ToFloat(Float.floatToFloat16(s[off + p] * inv));
+                s[off + p] = ActivationQuantizer.roundF16(s[off + p] * inv);
             }
         } else {
             for (p = 0; p < len; p++) {
