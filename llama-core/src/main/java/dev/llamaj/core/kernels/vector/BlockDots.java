@@ -12,6 +12,7 @@ import static jdk.incubator.vector.VectorOperators.S2I;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -94,30 +95,52 @@ final class BlockDots {
 
         @Override
         public float dot(MemorySegment w, long off, RoundedRows x, float[] raw, int row) {
-            int nb = x.cols / 32;
-            int quads = nb / 4;
-            byte[] xs = x.q4_0Quads;
-            float[] dx = x.quadScales;
-            FloatVector acc = FloatVector.zero(F);
-            for (int g = 0; g < quads; g++) {
-                long bo = off + 136L * g;
-                int xg = row * quads + g;
+            float[] scratch = x.dotScratch();
+            q8_0Rows(w, off, 0, 1, x, row, scratch);
+            return Simd.laneSum(scratch, 0) + q8_0Tail(w, off, x, row);
+        }
+
+        @Override
+        public void dot4(MemorySegment w, long off, long stride, RoundedRows x, float[] raw, int row, float[] out, int o,
+                int outStride, float[] scratch) {
+            q8_0Rows(w, off, stride, 4, x, row, scratch);
+            for (int k = 0; k < 4; k++) {
+                out[o + k * outStride] = Simd.laneSum(scratch, k * L) + q8_0Tail(w, off + k * stride, x, row);
+            }
+        }
+    };
+
+    /**
+     * {@link #Q8_0_QUADS} over the whole quads of {@code nrows} rows at {@code off + k·stride}, the
+     * activations loaded and widened once per quad for all of them; row k's lanes in
+     * {@code scratch[k·L ..]} (a load and a store a quad: its sums keep one order whether the row
+     * runs alone or beside others).
+     */
+    private static void q8_0Rows(MemorySegment w, long off, long stride, int nrows, RoundedRows x, int row, float[] scratch) {
+        int quads = x.cols / 128;
+        byte[] xs = x.q4_0Quads;
+        float[] dx = x.quadScales;
+        Arrays.fill(scratch, 0, nrows * L, 0f);
+        for (int g = 0; g < quads; g++) {
+            int xg = row * quads + g;
+            int xq = 128 * xg;
+            ShortVector x0 = (ShortVector) ByteVector.fromArray(Simd.BW, xs, xq).convertShape(B2S, Simd.SW, 0);
+            ShortVector x1 = (ShortVector) ByteVector.fromArray(Simd.BW, xs, xq + 32).convertShape(B2S, Simd.SW, 0);
+            ShortVector x2 = (ShortVector) ByteVector.fromArray(Simd.BW, xs, xq + 64).convertShape(B2S, Simd.SW, 0);
+            ShortVector x3 = (ShortVector) ByteVector.fromArray(Simd.BW, xs, xq + 96).convertShape(B2S, Simd.SW, 0);
+            FloatVector dxs = FloatVector.fromArray(F, dx, 16 * xg);
+            for (int k = 0; k < nrows; k++) {
+                long bo = off + k * stride + 136L * g;
                 ByteVector l0 = ByteVector.fromMemorySegment(BI, w, bo, LE);
                 ByteVector l1 = ByteVector.fromMemorySegment(BI, w, bo + 56, LE);
-                ByteVector l2 = ByteVector.fromMemorySegment(BI, w, bo + 18, LE);
-                ByteVector l3 = ByteVector.fromMemorySegment(BI, w, bo + 72, LE);
                 ShortVector a = Q8_FIRST_HALVES.selectFrom(l0, l1).reinterpretAsShorts();
-                ShortVector b = Q8_SECOND_HALVES.selectFrom(l2, l3).reinterpretAsShorts();
-                int xq = 128 * xg;
+                ShortVector b = Q8_SECOND_HALVES.selectFrom(ByteVector.fromMemorySegment(BI, w, bo + 18, LE),
+                        ByteVector.fromMemorySegment(BI, w, bo + 72, LE)).reinterpretAsShorts();
                 // a short lane holds quants i (low byte, sign-extended by two shifts) and i + 1 (high byte)
-                ShortVector pa = a.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8)
-                        .mul((ShortVector) ByteVector.fromArray(Simd.BW, xs, xq).convertShape(B2S, Simd.SW, 0))
-                        .add(a.lanewise(VectorOperators.ASHR, 8)
-                                .mul((ShortVector) ByteVector.fromArray(Simd.BW, xs, xq + 64).convertShape(B2S, Simd.SW, 0)));
-                ShortVector pb = b.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8)
-                        .mul((ShortVector) ByteVector.fromArray(Simd.BW, xs, xq + 32).convertShape(B2S, Simd.SW, 0))
-                        .add(b.lanewise(VectorOperators.ASHR, 8)
-                                .mul((ShortVector) ByteVector.fromArray(Simd.BW, xs, xq + 96).convertShape(B2S, Simd.SW, 0)));
+                ShortVector pa = a.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(x0)
+                        .add(a.lanewise(VectorOperators.ASHR, 8).mul(x2));
+                ShortVector pb = b.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(x1)
+                        .add(b.lanewise(VectorOperators.ASHR, 8).mul(x3));
                 // both shorts of each int lane, of both registers, summed in 32 bits (each short is up to 32512)
                 IntVector ia = pa.reinterpretAsInts();
                 IntVector ib = pb.reinterpretAsInts();
@@ -125,20 +148,22 @@ final class BlockDots {
                         .add(ia.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                                 .add(ib.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)));
                 FloatVector scale = Q8_SCALES.selectFrom(l0, l1).reinterpretAsInts().lanewise(VectorOperators.ASHR, 3)
-                        .and(Simd.F16_IN_FLOAT).reinterpretAsFloats().mul(FloatVector.fromArray(F, dx, 16 * xg));
-                acc = ((FloatVector) sums.convert(VectorOperators.I2F, 0)).fma(scale, acc);
+                        .and(Simd.F16_IN_FLOAT).reinterpretAsFloats().mul(dxs);
+                ((FloatVector) sums.convert(VectorOperators.I2F, 0)).fma(scale, FloatVector.fromArray(F, scratch, k * L))
+                        .intoArray(scratch, k * L);
             }
-            float tail = 0;
-            for (int b = 4 * quads; b < nb; b++) {
-                tail += q8_0Block(w, off + 34L * b, x, row * x.cols + 32 * b, row * nb + b);
-            }
-            // lanes summed in one order, interpreted or compiled (Simd.XOR_8), narrowing as it goes
-            acc = Simd.L > 8 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0) : acc;
-            acc = (FloatVector) acc.add(acc.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0);
-            acc = acc.add(acc.rearrange(Simd.XOR_2_OF_4));
-            return (acc.lane(0) + acc.lane(1)) + tail;
         }
-    };
+    }
+
+    /** The blocks of a Q8_0 row past its last whole quad, by the scalar path. */
+    private static float q8_0Tail(MemorySegment w, long off, RoundedRows x, int row) {
+        int nb = x.cols / 32;
+        float tail = 0;
+        for (int b = nb / 4 * 4; b < nb; b++) {
+            tail += q8_0Block(w, off + 34L * b, x, row * x.cols + 32 * b, row * nb + b);
+        }
+        return tail;
+    }
 
     /** One Q8_0 block at {@code bo} by the plain integer loop (activation quants at {@code xq}, scale {@code s}). */
     private static float q8_0Block(MemorySegment w, long bo, RoundedRows x, int xq, int s) {
@@ -270,7 +295,8 @@ final class BlockDots {
      * About 27 vector instructions per 128 weights, against 38 for two 2-block passes (the former
      * pair kernel, one load and one permute per 36 bytes). Each block's integer sum is exact, as
      * in the scalar path; results differ from it only in the order the scaled lane sums are added.
-     * Blocks past the last whole quad of a row take the scalar path.
+     * Blocks past the last whole quad of a row take the scalar path. {@link #q4_0Rows} runs it for
+     * one row or four ({@link RowDot#dot4}) with the same code, so the two agree bit for bit.
      */
     static final RowDot Q4_0_QUADS = new RowDot() {
         @Override
@@ -280,49 +306,74 @@ final class BlockDots {
 
         @Override
         public float dot(MemorySegment w, long off, RoundedRows x, float[] raw, int row) {
-            int nb = x.cols / 32;
-            int quads = nb / 4;
-            byte[] xs = x.q4_0Quads;
-            int[] offsets = x.q4_0QuadOffsets;
-            float[] dx = x.quadScales;
-            FloatVector acc = FloatVector.zero(F);
-            for (int g = 0; g < quads; g++) {
-                long bo = off + 72L * g;
-                int xg = row * quads + g;
+            float[] scratch = x.dotScratch();
+            q4_0Rows(w, off, 0, 1, x, row, scratch);
+            return Simd.laneSum(scratch, 0) + q4_0Tail(w, off, x, row);
+        }
+
+        @Override
+        public void dot4(MemorySegment w, long off, long stride, RoundedRows x, float[] raw, int row, float[] out, int o,
+                int outStride, float[] scratch) {
+            q4_0Rows(w, off, stride, 4, x, row, scratch);
+            for (int k = 0; k < 4; k++) {
+                out[o + k * outStride] = Simd.laneSum(scratch, k * L) + q4_0Tail(w, off + k * stride, x, row);
+            }
+        }
+    };
+
+    /**
+     * {@link #Q4_0_QUADS} over the whole quads of {@code nrows} rows at {@code off + k·stride}: the
+     * activations' loads, widening, offsets and scales once per quad for all of them, row k's
+     * float lanes in {@code scratch[k·L ..]} (a load and a store a quad: how its sums keep one order
+     * whether a row runs alone or beside others).
+     */
+    private static void q4_0Rows(MemorySegment w, long off, long stride, int nrows, RoundedRows x, int row, float[] scratch) {
+        int quads = x.cols / 128;
+        byte[] xs = x.q4_0Quads;
+        int[] offsets = x.q4_0QuadOffsets;
+        float[] dx = x.quadScales;
+        Arrays.fill(scratch, 0, nrows * L, 0f);
+        for (int g = 0; g < quads; g++) {
+            int xg = row * quads + g;
+            int xq = 128 * xg;
+            ShortVector x0 = (ShortVector) ByteVector.fromArray(Simd.BW, xs, xq).convertShape(B2S, Simd.SW, 0);
+            ShortVector x1 = (ShortVector) ByteVector.fromArray(Simd.BW, xs, xq + 32).convertShape(B2S, Simd.SW, 0);
+            ShortVector x2 = (ShortVector) ByteVector.fromArray(Simd.BW, xs, xq + 64).convertShape(B2S, Simd.SW, 0);
+            ShortVector x3 = (ShortVector) ByteVector.fromArray(Simd.BW, xs, xq + 96).convertShape(B2S, Simd.SW, 0);
+            IntVector offs = IntVector.fromArray(I, offsets, 16 * xg);
+            FloatVector dxs = FloatVector.fromArray(F, dx, 16 * xg);
+            for (int k = 0; k < nrows; k++) {
+                long bo = off + k * stride + 72L * g;
                 // bytes 0-63 and 8-71 of the quad: a whole 72 bytes, nothing read past the quad
                 ByteVector first = ByteVector.fromMemorySegment(BI, w, bo, LE);
-                ByteVector last = ByteVector.fromMemorySegment(BI, w, bo + 8, LE);
-                IntVector q = QUAD_QUANTS.selectFrom(first, last).reinterpretAsInts();
+                IntVector q = QUAD_QUANTS.selectFrom(first, ByteVector.fromMemorySegment(BI, w, bo + 8, LE)).reinterpretAsInts();
                 // a short lane holds quant bytes i, i+1 of its block: elements i, i+16 (low, high nibble of i), i+1, i+17
-                ShortVector e0 = q.and(Simd.LOW_NIBBLES).reinterpretAsShorts();
-                ShortVector e1 = q.lanewise(VectorOperators.LSHR, 4).and(Simd.LOW_NIBBLES).reinterpretAsShorts();
-                ShortVector e2 = q.lanewise(VectorOperators.LSHR, 8).and(Simd.LOW_NIBBLES).reinterpretAsShorts();
-                ShortVector e3 = q.lanewise(VectorOperators.LSHR, 12).and(Simd.LOW_NIBBLES).reinterpretAsShorts();
-                int xq = 128 * xg;
-                IntVector prod = e0.mul((ShortVector) ByteVector.fromArray(Simd.BW, xs, xq).convertShape(B2S, Simd.SW, 0))
-                        .add(e1.mul((ShortVector) ByteVector.fromArray(Simd.BW, xs, xq + 32).convertShape(B2S, Simd.SW, 0)))
-                        .add(e2.mul((ShortVector) ByteVector.fromArray(Simd.BW, xs, xq + 64).convertShape(B2S, Simd.SW, 0))
-                                .add(e3.mul((ShortVector) ByteVector.fromArray(Simd.BW, xs, xq + 96).convertShape(B2S, Simd.SW, 0)))).reinterpretAsInts();
+                IntVector prod = q.and(Simd.LOW_NIBBLES).reinterpretAsShorts().mul(x0)
+                        .add(q.lanewise(VectorOperators.LSHR, 4).and(Simd.LOW_NIBBLES).reinterpretAsShorts().mul(x1))
+                        .add(q.lanewise(VectorOperators.LSHR, 8).and(Simd.LOW_NIBBLES).reinterpretAsShorts().mul(x2)
+                                .add(q.lanewise(VectorOperators.LSHR, 12).and(Simd.LOW_NIBBLES).reinterpretAsShorts().mul(x3)))
+                        .reinterpretAsInts();
                 // an int lane holds shorts h (high) and l: (v + (v << 16)) >> 16 is h + l while that fits in 16 bits
-                IntVector sums = prod.add(prod.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                        .add(IntVector.fromArray(I, offsets, 16 * xg));
+                IntVector sums = prod.add(prod.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).add(offs);
                 // block k's F16 scale in the top half of int lanes 4k..4k+3, then moved to a float's place as
                 // Simd.f16 does (the bits below it masked off); quadScales carry Simd.f16's factor 2^112
                 FloatVector scale = first.rearrange(QUAD_SCALES).reinterpretAsInts().lanewise(VectorOperators.ASHR, 3)
-                        .and(Simd.F16_IN_FLOAT).reinterpretAsFloats().mul(FloatVector.fromArray(F, dx, 16 * xg));
-                acc = ((FloatVector) sums.convert(VectorOperators.I2F, 0)).fma(scale, acc);
+                        .and(Simd.F16_IN_FLOAT).reinterpretAsFloats().mul(dxs);
+                ((FloatVector) sums.convert(VectorOperators.I2F, 0)).fma(scale, FloatVector.fromArray(F, scratch, k * L))
+                        .intoArray(scratch, k * L);
             }
-            float tail = 0;
-            for (int b = 4 * quads; b < nb; b++) {
-                tail += q4_0Block(w, off + 18L * b, x, row * x.cols + 32 * b, row * nb + b);
-            }
-            // lanes summed in one order, interpreted or compiled (Simd.XOR_8), narrowing as it goes
-            acc = Simd.L > 8 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0) : acc;
-            acc = (FloatVector) acc.add(acc.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0);
-            acc = acc.add(acc.rearrange(Simd.XOR_2_OF_4));
-            return (acc.lane(0) + acc.lane(1)) + tail;
         }
-    };
+    }
+
+    /** The blocks of a Q4_0 row past its last whole quad, by the scalar path. */
+    private static float q4_0Tail(MemorySegment w, long off, RoundedRows x, int row) {
+        int nb = x.cols / 32;
+        float tail = 0;
+        for (int b = nb / 4 * 4; b < nb; b++) {
+            tail += q4_0Block(w, off + 18L * b, x, row * x.cols + 32 * b, row * nb + b);
+        }
+        return tail;
+    }
 
     /** Bytes in a register of {@link Simd#I}'s shape: one load holds a whole 18-byte Q4_0 block. */
     private static final jdk.incubator.vector.VectorSpecies<Byte> BI = VectorSpecies.of(byte.class, I.vectorShape());

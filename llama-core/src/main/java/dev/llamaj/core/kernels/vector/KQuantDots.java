@@ -12,6 +12,7 @@ import static jdk.incubator.vector.VectorOperators.S2I;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -91,6 +92,11 @@ final class KQuantDots {
     static final RowDot Q4_K = new KDot() {
         @Override
         public float dot(MemorySegment w, long off, RoundedRows x, float[] raw, int row) {
+            if (Simd.SHORT_PRODUCTS) {
+                float[] scratch = x.dotScratch();
+                q4kRows(w, off, 0, 1, x, row, scratch);
+                return Simd.laneSum(scratch, 0) - Simd.laneSum8(scratch, 4 * L);
+            }
             int nb = x.cols / 256;
             float[] xr = x.kOrder;
             FloatVector acc = FloatVector.zero(F);
@@ -99,102 +105,50 @@ final class KQuantDots {
                 long bo = off + 144L * b;
                 int xq = 256 * (row * nb + b);
                 float dx = x.scales[row * nb + b];
-                if (Simd.SHORT_PRODUCTS) {
-                    // d, dmin and the 12 scale bytes in one 16-byte load: each segment access costs its checks
-                    ByteVector head = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, bo, LE);
-                    long h0 = head.reinterpretAsLongs().lane(0);
-                    float dw = Float.float16ToFloat((short) h0);
-                    float dmin = Float.float16ToFloat((short) (h0 >>> 16));
-                    // the sixteen 6-bit values, scales 0-7 then minimums 0-7, one per byte, unpacked in one register:
-                    // low bits from the bytes or the bytes a nibble down (one two-table permute), top 2 bits from
-                    // bytes 0-7 (a permute and a shift)
-                    ByteVector sixBits = Q4K_LOW_BITS.selectFrom(head, head.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes())
-                            .and(Q4K_LOW_MASK)
-                            .or(head.rearrange(Q4K_TOP_BITS).reinterpretAsInts().lanewise(VectorOperators.LSHR, 2).reinterpretAsBytes().and(Q4K_TOP_MASK));
-                    // the eight scales into float lanes 0-7, then one permute per pair of sub-blocks
-                    // that share a product vector below: lanes 0-7 the first's scale, 8-15 the second's
-                    FloatVector scales = (FloatVector) sixBits.convertShape(VectorOperators.B2F, F, 0);
-                    FloatVector m = (FloatVector) sixBits.convertShape(VectorOperators.B2F, F8, 1);
-                    byte[] xq4 = x.q4kQuads;
-                    // first half (sub-blocks 0-3): a short lane holds quant bytes 2j, 2j+1 of one 32-byte group, whose
-                    // low nibbles are elements of its first sub-block and high nibbles of its second
-                    IntVector q = ByteVector.fromMemorySegment(BI, w, bo + 16, LE).reinterpretAsInts();
-                    IntVector even = q.and(Simd.LOW_NIBBLES).reinterpretAsShorts().mul(((ShortVector) ByteVector.fromArray(Simd.BW, xq4, xq).convertShape(B2S, Simd.SW, 0)))
-                            .add(q.lanewise(VectorOperators.LSHR, 8).and(Simd.LOW_NIBBLES).reinterpretAsShorts()
-                                    .mul(((ShortVector) ByteVector.fromArray(Simd.BW, xq4, xq + 32).convertShape(B2S, Simd.SW, 0)))).reinterpretAsInts();
-                    IntVector odd = q.lanewise(VectorOperators.LSHR, 4).and(Simd.LOW_NIBBLES).reinterpretAsShorts()
-                            .mul(((ShortVector) ByteVector.fromArray(Simd.BW, xq4, xq + 64).convertShape(B2S, Simd.SW, 0)))
-                            .add(q.lanewise(VectorOperators.LSHR, 12).and(Simd.LOW_NIBBLES).reinterpretAsShorts()
-                                    .mul(((ShortVector) ByteVector.fromArray(Simd.BW, xq4, xq + 96).convertShape(B2S, Simd.SW, 0)))).reinterpretAsInts();
-                    // an int lane holds shorts h and l: (v + (v << 16)) >> 16 is h + l (≤ 4·15·127). Those sums times the
-                    // 6-bit scales in float, not int: a conversion and a multiply-add each, where an int multiply
-                    // (vpmulld) is two uops on the vector pipes. Every product is an integer below 2^19 and a lane adds four
-                    // (< 2^21), so the float lanes hold exactly the int sums the integer path held.
-                    FloatVector s = ((FloatVector) even.add(even.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                            .convert(VectorOperators.I2F, 0)).mul(scales.rearrange(Q4K_SCALES_02));
-                    s = ((FloatVector) odd.add(odd.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                            .convert(VectorOperators.I2F, 0)).fma(scales.rearrange(Q4K_SCALES_13), s);
-                    // second half (sub-blocks 4-7)
-                    q = ByteVector.fromMemorySegment(BI, w, bo + 80, LE).reinterpretAsInts();
-                    even = q.and(Simd.LOW_NIBBLES).reinterpretAsShorts().mul(((ShortVector) ByteVector.fromArray(Simd.BW, xq4, xq + 128).convertShape(B2S, Simd.SW, 0)))
-                            .add(q.lanewise(VectorOperators.LSHR, 8).and(Simd.LOW_NIBBLES).reinterpretAsShorts()
-                                    .mul(((ShortVector) ByteVector.fromArray(Simd.BW, xq4, xq + 160).convertShape(B2S, Simd.SW, 0)))).reinterpretAsInts();
-                    odd = q.lanewise(VectorOperators.LSHR, 4).and(Simd.LOW_NIBBLES).reinterpretAsShorts()
-                            .mul(((ShortVector) ByteVector.fromArray(Simd.BW, xq4, xq + 192).convertShape(B2S, Simd.SW, 0)))
-                            .add(q.lanewise(VectorOperators.LSHR, 12).and(Simd.LOW_NIBBLES).reinterpretAsShorts()
-                                    .mul(((ShortVector) ByteVector.fromArray(Simd.BW, xq4, xq + 224).convertShape(B2S, Simd.SW, 0)))).reinterpretAsInts();
-                    s = ((FloatVector) even.add(even.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                            .convert(VectorOperators.I2F, 0)).fma(scales.rearrange(Q4K_SCALES_46), s);
-                    s = ((FloatVector) odd.add(odd.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                            .convert(VectorOperators.I2F, 0)).fma(scales.rearrange(Q4K_SCALES_57), s);
-                    acc = s.fma(FloatVector.broadcast(F, dw * dx), acc);
-                    minsV = m.mul(FloatVector.fromArray(F8, x.pairSums, 8 * (row * nb + b))).fma(FloatVector.broadcast(F8, dmin * dx), minsV);
-                } else {
-                    // d, dmin and the 12 scale bytes in one 16-byte load: each segment access costs its checks
-                    LongVector head = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, bo, LE).reinterpretAsLongs();
-                    long h0 = head.lane(0);
-                    long h1 = head.lane(1);
-                    float dw = Float.float16ToFloat((short) h0);
-                    float dmin = Float.float16ToFloat((short) (h0 >>> 16));
-                    long lo8 = (h0 >>> 32) | (h1 << 32);
-                    int hi4 = (int) (h1 >>> 32);
-                    int mins4 = (int) (lo8 >>> 32);
-                    long m8 = (first4(mins4) & 0xFFFFFFFFL) | (long) last4(mins4, hi4 >>> 4) << 32;
-                    // the scales packed four to an int, picked per pair with shifts: a branch per sub-block on which
-                    // half of the 12 bytes holds its bits, and an int broadcast (FloatVector.broadcast(long) checks
-                    // exactness), cost 7%
-                    int s0 = first4((int) lo8);
-                    int s1 = last4((int) lo8, hi4);
-                    FloatVector s = FloatVector.zero(F);
-                    for (int j = 0; j < 4; j++) {
-                        int packed = j < 2 ? s0 : s1;
-                        int at = 16 * (j & 1);
-                        int e = xq + 64 * j;
-                        IntVector v = ByteVector.fromMemorySegment(BI, w, bo + 16 + 32 * j, LE).rearrange(SPREAD32).reinterpretAsInts();
-                        // pass 0 is peeled so the sums start from a product, not an add to a zero vector
-                        FloatVector lo = ((FloatVector) v.lanewise(VectorOperators.LSHR, SHIFT[0]).and(0xF).convertShape(VectorOperators.I2F, F, 0))
-                                .mul(FloatVector.fromArray(F, xr, e));
-                        FloatVector hi = ((FloatVector) v.lanewise(VectorOperators.LSHR, SHIFT_HI[0]).and(0xF).convertShape(VectorOperators.I2F, F, 0))
-                                .mul(FloatVector.fromArray(F, xr, e + 32));
-                        for (int t = 1; t < 32 / L; t++) {
-                            FloatVector ql = (FloatVector) v.lanewise(VectorOperators.LSHR, SHIFT[t]).and(0xF).convertShape(VectorOperators.I2F, F, 0);
-                            FloatVector qh = (FloatVector) v.lanewise(VectorOperators.LSHR, SHIFT_HI[t]).and(0xF).convertShape(VectorOperators.I2F, F, 0);
-                            lo = ql.fma(FloatVector.fromArray(F, xr, e + t * L), lo);
-                            hi = qh.fma(FloatVector.fromArray(F, xr, e + 32 + t * L), hi);
-                        }
-                        // one scale multiply per sub-block, after its products are summed
-                        s = lo.fma(FloatVector.broadcast(F, (float) ((packed >>> at) & 0xFF)), s);
-                        s = hi.fma(FloatVector.broadcast(F, (float) ((packed >>> (at + 8)) & 0xFF)), s);
+                // d, dmin and the 12 scale bytes in one 16-byte load: each segment access costs its checks
+                LongVector head = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, bo, LE).reinterpretAsLongs();
+                long h0 = head.lane(0);
+                long h1 = head.lane(1);
+                float dw = Float.float16ToFloat((short) h0);
+                float dmin = Float.float16ToFloat((short) (h0 >>> 16));
+                long lo8 = (h0 >>> 32) | (h1 << 32);
+                int hi4 = (int) (h1 >>> 32);
+                int mins4 = (int) (lo8 >>> 32);
+                long m8 = (first4(mins4) & 0xFFFFFFFFL) | (long) last4(mins4, hi4 >>> 4) << 32;
+                // the scales packed four to an int, picked per pair with shifts: a branch per sub-block on which
+                // half of the 12 bytes holds its bits, and an int broadcast (FloatVector.broadcast(long) checks
+                // exactness), cost 7%
+                int s0 = first4((int) lo8);
+                int s1 = last4((int) lo8, hi4);
+                FloatVector s = FloatVector.zero(F);
+                for (int j = 0; j < 4; j++) {
+                    int packed = j < 2 ? s0 : s1;
+                    int at = 16 * (j & 1);
+                    int e = xq + 64 * j;
+                    IntVector v = ByteVector.fromMemorySegment(BI, w, bo + 16 + 32 * j, LE).rearrange(SPREAD32).reinterpretAsInts();
+                    // pass 0 is peeled so the sums start from a product, not an add to a zero vector
+                    FloatVector lo = ((FloatVector) v.lanewise(VectorOperators.LSHR, SHIFT[0]).and(0xF).convertShape(VectorOperators.I2F, F, 0))
+                            .mul(FloatVector.fromArray(F, xr, e));
+                    FloatVector hi = ((FloatVector) v.lanewise(VectorOperators.LSHR, SHIFT_HI[0]).and(0xF).convertShape(VectorOperators.I2F, F, 0))
+                            .mul(FloatVector.fromArray(F, xr, e + 32));
+                    for (int t = 1; t < 32 / L; t++) {
+                        FloatVector ql = (FloatVector) v.lanewise(VectorOperators.LSHR, SHIFT[t]).and(0xF).convertShape(VectorOperators.I2F, F, 0);
+                        FloatVector qh = (FloatVector) v.lanewise(VectorOperators.LSHR, SHIFT_HI[t]).and(0xF).convertShape(VectorOperators.I2F, F, 0);
+                        lo = ql.fma(FloatVector.fromArray(F, xr, e + t * L), lo);
+                        hi = qh.fma(FloatVector.fromArray(F, xr, e + 32 + t * L), hi);
                     }
-                    acc = s.fma(FloatVector.broadcast(F, dw * dx), acc);
-                    // the eight 6-bit minimums, one per byte, times the activation sums per 32 in one 8-lane multiply-add,
-                    // reduced once per row: 6-9% faster than the eight scalar products it replaces, alternated in JMH
-                    // 5632x2048 from DRAM (fp512) and in cache. (Vectorizing the scale broadcasts too cost 8%: it moved
-                    // work from the scalar pipes, which overlap, onto the vector pipes, which are the bottleneck.)
-                    FloatVector m = (FloatVector) LongVector.broadcast(LongVector.SPECIES_128, m8).reinterpretAsBytes()
-                            .convertShape(VectorOperators.B2F, F8, 0);
-                    minsV = m.mul(FloatVector.fromArray(F8, x.pairSums, 8 * (row * nb + b))).fma(FloatVector.broadcast(F8, dmin * dx), minsV);
+                    // one scale multiply per sub-block, after its products are summed
+                    s = lo.fma(FloatVector.broadcast(F, (float) ((packed >>> at) & 0xFF)), s);
+                    s = hi.fma(FloatVector.broadcast(F, (float) ((packed >>> (at + 8)) & 0xFF)), s);
                 }
+                acc = s.fma(FloatVector.broadcast(F, dw * dx), acc);
+                // the eight 6-bit minimums, one per byte, times the activation sums per 32 in one 8-lane multiply-add,
+                // reduced once per row: 6-9% faster than the eight scalar products it replaces, alternated in JMH
+                // 5632x2048 from DRAM (fp512) and in cache. (Vectorizing the scale broadcasts too cost 8%: it moved
+                // work from the scalar pipes, which overlap, onto the vector pipes, which are the bottleneck.)
+                FloatVector m = (FloatVector) LongVector.broadcast(LongVector.SPECIES_128, m8).reinterpretAsBytes()
+                        .convertShape(VectorOperators.B2F, F8, 0);
+                minsV = m.mul(FloatVector.fromArray(F8, x.pairSums, 8 * (row * nb + b))).fma(FloatVector.broadcast(F8, dmin * dx), minsV);
             }
             // lanes summed in one order, interpreted or compiled (Simd.XOR_8), narrowing as it goes
             acc = Simd.L > 8 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0) : acc;
@@ -204,7 +158,91 @@ final class KQuantDots {
             minsV = minsV.add(minsV.rearrange(Simd.XOR_2_OF_4));
             return (acc.lane(0) + acc.lane(1)) - (minsV.lane(0) + minsV.lane(1));
         }
+
+        @Override
+        public void dot4(MemorySegment w, long off, long stride, RoundedRows x, float[] raw, int row, float[] out, int o,
+                int outStride, float[] scratch) {
+            if (!Simd.SHORT_PRODUCTS) {
+                super.dot4(w, off, stride, x, raw, row, out, o, outStride, scratch);
+                return;
+            }
+            q4kRows(w, off, stride, 4, x, row, scratch);
+            for (int k = 0; k < 4; k++) {
+                out[o + k * outStride] = Simd.laneSum(scratch, k * L) - Simd.laneSum8(scratch, 4 * L + 8 * k);
+            }
+        }
     };
+
+    /**
+     * {@link #Q4_K}'s 512-bit path over {@code nrows} rows at {@code off + k·stride}, super-block by
+     * super-block: the activations loaded and widened once for all of them; row k's lanes in
+     * {@code scratch[k·L ..]}, its minimum terms in {@code scratch[4L + 8k ..]} (a load and a store
+     * per super-block: its sums keep one order whether the row runs alone or beside others).
+     */
+    private static void q4kRows(MemorySegment w, long off, long stride, int nrows, RoundedRows x, int row, float[] scratch) {
+        int nb = x.cols / 256;
+        Arrays.fill(scratch, 0, 4 * L + 32, 0f);
+        byte[] xq4 = x.q4kQuads;
+        for (int b = 0; b < nb; b++) {
+            int xq = 256 * (row * nb + b);
+            float dx = x.scales[row * nb + b];
+            ShortVector x0 = (ShortVector) ByteVector.fromArray(Simd.BW, xq4, xq).convertShape(B2S, Simd.SW, 0);
+            ShortVector x1 = (ShortVector) ByteVector.fromArray(Simd.BW, xq4, xq + 32).convertShape(B2S, Simd.SW, 0);
+            ShortVector x2 = (ShortVector) ByteVector.fromArray(Simd.BW, xq4, xq + 64).convertShape(B2S, Simd.SW, 0);
+            ShortVector x3 = (ShortVector) ByteVector.fromArray(Simd.BW, xq4, xq + 96).convertShape(B2S, Simd.SW, 0);
+            ShortVector x4 = (ShortVector) ByteVector.fromArray(Simd.BW, xq4, xq + 128).convertShape(B2S, Simd.SW, 0);
+            ShortVector x5 = (ShortVector) ByteVector.fromArray(Simd.BW, xq4, xq + 160).convertShape(B2S, Simd.SW, 0);
+            ShortVector x6 = (ShortVector) ByteVector.fromArray(Simd.BW, xq4, xq + 192).convertShape(B2S, Simd.SW, 0);
+            ShortVector x7 = (ShortVector) ByteVector.fromArray(Simd.BW, xq4, xq + 224).convertShape(B2S, Simd.SW, 0);
+            FloatVector pairs = FloatVector.fromArray(F8, x.pairSums, 8 * (row * nb + b));
+            for (int k = 0; k < nrows; k++) {
+                long bo = off + k * stride + 144L * b;
+                // d, dmin and the 12 scale bytes in one 16-byte load: each segment access costs its checks
+                ByteVector head = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, bo, LE);
+                long h0 = head.reinterpretAsLongs().lane(0);
+                float dw = Float.float16ToFloat((short) h0);
+                float dmin = Float.float16ToFloat((short) (h0 >>> 16));
+                // the sixteen 6-bit values, scales 0-7 then minimums 0-7, one per byte, unpacked in one register:
+                // low bits from the bytes or the bytes a nibble down (one two-table permute), top 2 bits from
+                // bytes 0-7 (a permute and a shift)
+                ByteVector sixBits = Q4K_LOW_BITS.selectFrom(head, head.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes())
+                        .and(Q4K_LOW_MASK)
+                        .or(head.rearrange(Q4K_TOP_BITS).reinterpretAsInts().lanewise(VectorOperators.LSHR, 2).reinterpretAsBytes().and(Q4K_TOP_MASK));
+                // the eight scales into float lanes 0-7, then one permute per pair of sub-blocks
+                // that share a product vector below: lanes 0-7 the first's scale, 8-15 the second's
+                FloatVector scales = (FloatVector) sixBits.convertShape(VectorOperators.B2F, F, 0);
+                FloatVector m = (FloatVector) sixBits.convertShape(VectorOperators.B2F, F8, 1);
+                // first half (sub-blocks 0-3): a short lane holds quant bytes 2j, 2j+1 of one 32-byte group, whose
+                // low nibbles are elements of its first sub-block and high nibbles of its second
+                IntVector q = ByteVector.fromMemorySegment(BI, w, bo + 16, LE).reinterpretAsInts();
+                IntVector even = q.and(Simd.LOW_NIBBLES).reinterpretAsShorts().mul(x0)
+                        .add(q.lanewise(VectorOperators.LSHR, 8).and(Simd.LOW_NIBBLES).reinterpretAsShorts().mul(x1)).reinterpretAsInts();
+                IntVector odd = q.lanewise(VectorOperators.LSHR, 4).and(Simd.LOW_NIBBLES).reinterpretAsShorts().mul(x2)
+                        .add(q.lanewise(VectorOperators.LSHR, 12).and(Simd.LOW_NIBBLES).reinterpretAsShorts().mul(x3)).reinterpretAsInts();
+                // an int lane holds shorts h and l: (v + (v << 16)) >> 16 is h + l (≤ 4·15·127). Those sums times the
+                // 6-bit scales in float, not int: a conversion and a multiply-add each, where an int multiply
+                // (vpmulld) is two uops on the vector pipes. Every product is an integer below 2^19 and a lane adds four
+                // (< 2^21), so the float lanes hold exactly the int sums the integer path held.
+                FloatVector s = ((FloatVector) even.add(even.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                        .convert(VectorOperators.I2F, 0)).mul(scales.rearrange(Q4K_SCALES_02));
+                s = ((FloatVector) odd.add(odd.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                        .convert(VectorOperators.I2F, 0)).fma(scales.rearrange(Q4K_SCALES_13), s);
+                // second half (sub-blocks 4-7)
+                q = ByteVector.fromMemorySegment(BI, w, bo + 80, LE).reinterpretAsInts();
+                even = q.and(Simd.LOW_NIBBLES).reinterpretAsShorts().mul(x4)
+                        .add(q.lanewise(VectorOperators.LSHR, 8).and(Simd.LOW_NIBBLES).reinterpretAsShorts().mul(x5)).reinterpretAsInts();
+                odd = q.lanewise(VectorOperators.LSHR, 4).and(Simd.LOW_NIBBLES).reinterpretAsShorts().mul(x6)
+                        .add(q.lanewise(VectorOperators.LSHR, 12).and(Simd.LOW_NIBBLES).reinterpretAsShorts().mul(x7)).reinterpretAsInts();
+                s = ((FloatVector) even.add(even.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                        .convert(VectorOperators.I2F, 0)).fma(scales.rearrange(Q4K_SCALES_46), s);
+                s = ((FloatVector) odd.add(odd.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                        .convert(VectorOperators.I2F, 0)).fma(scales.rearrange(Q4K_SCALES_57), s);
+                s.fma(FloatVector.broadcast(F, dw * dx), FloatVector.fromArray(F, scratch, k * L)).intoArray(scratch, k * L);
+                m.mul(pairs).fma(FloatVector.broadcast(F8, dmin * dx), FloatVector.fromArray(F8, scratch, 4 * L + 8 * k))
+                        .intoArray(scratch, 4 * L + 8 * k);
+            }
+        }
+    }
 
     /*
      * The 16-byte head of a Q4_K super-block: d (bytes 0-1), dmin (2-3), then the 12 scale bytes q0-q11 (4-15). Scale j < 4 is
@@ -263,12 +301,43 @@ final class KQuantDots {
     static final RowDot Q6_K_SHORTS = new KDot() {
         @Override
         public float dot(MemorySegment w, long off, RoundedRows x, float[] raw, int row) {
-            int nb = x.cols / 256;
-            short[] xw = x.wide;
-            FloatVector acc = FloatVector.zero(F);
-            for (int b = 0; b < nb; b++) {
-                long bo = off + 210L * b;
-                int xq = 256 * (row * nb + b);
+            float[] scratch = x.dotScratch();
+            q6kRows(w, off, 0, 1, x, row, scratch);
+            return Simd.laneSum(scratch, 0);
+        }
+
+        @Override
+        public void dot4(MemorySegment w, long off, long stride, RoundedRows x, float[] raw, int row, float[] out, int o,
+                int outStride, float[] scratch) {
+            q6kRows(w, off, stride, 4, x, row, scratch);
+            for (int k = 0; k < 4; k++) {
+                out[o + k * outStride] = Simd.laneSum(scratch, k * L);
+            }
+        }
+    };
+
+    /**
+     * {@link #Q6_K_SHORTS} over {@code nrows} rows at {@code off + k·stride}, super-block by
+     * super-block, the activations loaded once for all of them; row k's lanes in
+     * {@code scratch[k·L ..]} (a load and a store per super-block: its sums keep one order whether
+     * the row runs alone or beside others).
+     */
+    private static void q6kRows(MemorySegment w, long off, long stride, int nrows, RoundedRows x, int row, float[] scratch) {
+        int nb = x.cols / 256;
+        short[] xw = x.wide;
+        Arrays.fill(scratch, 0, nrows * L, 0f);
+        for (int b = 0; b < nb; b++) {
+            int xq = 256 * (row * nb + b);
+            ShortVector x0 = ShortVector.fromArray(Simd.SW, xw, xq);
+            ShortVector x1 = ShortVector.fromArray(Simd.SW, xw, xq + 32);
+            ShortVector x2 = ShortVector.fromArray(Simd.SW, xw, xq + 64);
+            ShortVector x3 = ShortVector.fromArray(Simd.SW, xw, xq + 96);
+            ShortVector x4 = ShortVector.fromArray(Simd.SW, xw, xq + 128);
+            ShortVector x5 = ShortVector.fromArray(Simd.SW, xw, xq + 160);
+            ShortVector x6 = ShortVector.fromArray(Simd.SW, xw, xq + 192);
+            ShortVector x7 = ShortVector.fromArray(Simd.SW, xw, xq + 224);
+            for (int k = 0; k < nrows; k++) {
+                long bo = off + k * stride + 210L * b;
                 // read before the vector code: after it, C2 had passed its node-count cutoff and called f16At out of line
                 float scale = Simd.f16At(w, bo + 208) * x.scales[row * nb + b];
                 // the signed scales as floats: each pair sum is converted and multiplied-added (exact, see above)
@@ -283,34 +352,29 @@ final class KQuantDots {
                 lo = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, Simd.SW, 0);
                 hi = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo + 32, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, Simd.SW, 0);
                 h = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo + 128, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, Simd.SW, 0);
-                p = lo.and((short) 0xF).or(h.reinterpretAsInts().lanewise(VectorOperators.LSHL, 4).reinterpretAsShorts().and((short) 0x30)).sub((short) 32).mul(ShortVector.fromArray(Simd.SW, xw, xq)).reinterpretAsInts();
+                p = lo.and((short) 0xF).or(h.reinterpretAsInts().lanewise(VectorOperators.LSHL, 4).reinterpretAsShorts().and((short) 0x30)).sub((short) 32).mul(x0).reinterpretAsInts();
                 s = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(sc.rearrange(Q6K_SCALES_0), s);
-                p = hi.and((short) 0xF).or(h.reinterpretAsInts().lanewise(VectorOperators.LSHL, 2).reinterpretAsShorts().and((short) 0x30)).sub((short) 32).mul(ShortVector.fromArray(Simd.SW, xw, xq + 32)).reinterpretAsInts();
+                p = hi.and((short) 0xF).or(h.reinterpretAsInts().lanewise(VectorOperators.LSHL, 2).reinterpretAsShorts().and((short) 0x30)).sub((short) 32).mul(x1).reinterpretAsInts();
                 s = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(sc.rearrange(Q6K_SCALES_1), s);
-                p = lo.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF).or(h.and((short) 0x30)).sub((short) 32).mul(ShortVector.fromArray(Simd.SW, xw, xq + 64)).reinterpretAsInts();
+                p = lo.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF).or(h.and((short) 0x30)).sub((short) 32).mul(x2).reinterpretAsInts();
                 s = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(sc.rearrange(Q6K_SCALES_2), s);
-                p = hi.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF).or(h.reinterpretAsInts().lanewise(VectorOperators.LSHR, 2).reinterpretAsShorts().and((short) 0x30)).sub((short) 32).mul(ShortVector.fromArray(Simd.SW, xw, xq + 96)).reinterpretAsInts();
+                p = hi.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF).or(h.reinterpretAsInts().lanewise(VectorOperators.LSHR, 2).reinterpretAsShorts().and((short) 0x30)).sub((short) 32).mul(x3).reinterpretAsInts();
                 s = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(sc.rearrange(Q6K_SCALES_3), s);
                 lo = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo + 64, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, Simd.SW, 0);
                 hi = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo + 96, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, Simd.SW, 0);
                 h = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo + 160, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, Simd.SW, 0);
-                p = lo.and((short) 0xF).or(h.reinterpretAsInts().lanewise(VectorOperators.LSHL, 4).reinterpretAsShorts().and((short) 0x30)).sub((short) 32).mul(ShortVector.fromArray(Simd.SW, xw, xq + 128)).reinterpretAsInts();
+                p = lo.and((short) 0xF).or(h.reinterpretAsInts().lanewise(VectorOperators.LSHL, 4).reinterpretAsShorts().and((short) 0x30)).sub((short) 32).mul(x4).reinterpretAsInts();
                 s = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(sc.rearrange(Q6K_SCALES_4), s);
-                p = hi.and((short) 0xF).or(h.reinterpretAsInts().lanewise(VectorOperators.LSHL, 2).reinterpretAsShorts().and((short) 0x30)).sub((short) 32).mul(ShortVector.fromArray(Simd.SW, xw, xq + 160)).reinterpretAsInts();
+                p = hi.and((short) 0xF).or(h.reinterpretAsInts().lanewise(VectorOperators.LSHL, 2).reinterpretAsShorts().and((short) 0x30)).sub((short) 32).mul(x5).reinterpretAsInts();
                 s = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(sc.rearrange(Q6K_SCALES_5), s);
-                p = lo.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF).or(h.and((short) 0x30)).sub((short) 32).mul(ShortVector.fromArray(Simd.SW, xw, xq + 192)).reinterpretAsInts();
+                p = lo.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF).or(h.and((short) 0x30)).sub((short) 32).mul(x6).reinterpretAsInts();
                 s = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(sc.rearrange(Q6K_SCALES_6), s);
-                p = hi.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF).or(h.reinterpretAsInts().lanewise(VectorOperators.LSHR, 2).reinterpretAsShorts().and((short) 0x30)).sub((short) 32).mul(ShortVector.fromArray(Simd.SW, xw, xq + 224)).reinterpretAsInts();
+                p = hi.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF).or(h.reinterpretAsInts().lanewise(VectorOperators.LSHR, 2).reinterpretAsShorts().and((short) 0x30)).sub((short) 32).mul(x7).reinterpretAsInts();
                 s = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(sc.rearrange(Q6K_SCALES_7), s);
-                acc = s.fma(FloatVector.broadcast(F, scale), acc);
+                s.fma(FloatVector.broadcast(F, scale), FloatVector.fromArray(F, scratch, k * L)).intoArray(scratch, k * L);
             }
-            // lanes summed in one order, interpreted or compiled (Simd.XOR_8), narrowing as it goes
-            acc = Simd.L > 8 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0) : acc;
-            acc = (FloatVector) acc.add(acc.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0);
-            acc = acc.add(acc.rearrange(Simd.XOR_2_OF_4));
-            return acc.lane(0) + acc.lane(1);
         }
-    };
+    }
 
     /** Per row {@code k} of 32 weights, int lanes 0-7 take scale {@code 2k}, lanes 8-15 scale {@code 2k + 1}. */
     private static final VectorShuffle<Float> Q6K_SCALES_0 = Simd.SHORT_PRODUCTS ? VectorShuffle.fromOp(F, j -> j / 8) : null;

@@ -60,6 +60,16 @@ final class RoundedRows {
 
     private final ThreadLocal<float[]> convertedRow = ThreadLocal.withInitial(() -> new float[0]);
 
+    /** Floats a row dot's accumulators take in {@link #dotScratch} ({@link RowDot#dot4}'s scratch: four rows of {@link Simd#L} floats, and of 8). */
+    static final int DOT_SCRATCH = 4 * Simd.L + 32;
+
+    private final ThreadLocal<float[]> dotScratch = ThreadLocal.withInitial(() -> new float[DOT_SCRATCH]);
+
+    /** A per-thread scratch of {@link #DOT_SCRATCH} floats, for a row dot's accumulators when it runs alone. */
+    float[] dotScratch() {
+        return dotScratch.get();
+    }
+
     /** A per-thread scratch of at least {@code n} floats: the F16 and BF16 dots convert a weight row into it ({@link FloatDots#PASS}). */
     float[] convertedRow(int n) {
         float[] a = convertedRow.get();

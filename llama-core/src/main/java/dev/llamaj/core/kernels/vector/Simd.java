@@ -83,6 +83,35 @@ final class Simd {
      * with vpmulld, 5% on Q4_K.)
      * The vector kernels need at least 256-bit registers ({@link #B} has no 32-bit shape).
      */
+    /**
+     * The {@link #L} floats at {@code a[o..]} summed in the order of the lane tree above ({@link #XOR_8},
+     * {@link #XOR_4_OF_8}, {@link #XOR_2_OF_4}, then lanes 0 and 1): bit for bit what that tree gives for
+     * a vector of them, for kernels that finish several rows' accumulators at once.
+     */
+    static float laneSum(float[] a, int o) {
+        float s0;
+        float s1;
+        float s2;
+        float s3;
+        if (L > 8) {
+            s0 = (a[o] + a[o + 8]) + (a[o + 4] + a[o + 12]);
+            s1 = (a[o + 1] + a[o + 9]) + (a[o + 5] + a[o + 13]);
+            s2 = (a[o + 2] + a[o + 10]) + (a[o + 6] + a[o + 14]);
+            s3 = (a[o + 3] + a[o + 11]) + (a[o + 7] + a[o + 15]);
+        } else {
+            s0 = a[o] + a[o + 4];
+            s1 = a[o + 1] + a[o + 5];
+            s2 = a[o + 2] + a[o + 6];
+            s3 = a[o + 3] + a[o + 7];
+        }
+        return (s0 + s2) + (s1 + s3);
+    }
+
+    /** The 8 floats at {@code a[o..]} summed as {@link #laneSum} sums the last two levels of the tree ({@link #XOR_4_OF_8}, {@link #XOR_2_OF_4}, lanes 0 and 1). */
+    static float laneSum8(float[] a, int o) {
+        return ((a[o] + a[o + 4]) + (a[o + 2] + a[o + 6])) + ((a[o + 1] + a[o + 5]) + (a[o + 3] + a[o + 7]));
+    }
+
     /** Lane i takes lane i ^ 8 (16 lanes only), then i ^ 4 of the low 8, then i ^ 2 of the low 4. */
     static final VectorShuffle<Float> XOR_8 = VectorShuffle.fromOp(F, i -> (i ^ 8) % L);
     static final VectorShuffle<Float> XOR_4_OF_8 = VectorShuffle.fromOp(FloatVector.SPECIES_256, i -> i ^ 4);

@@ -34,6 +34,35 @@ class SimdTest {
      * Every finite F16 bit pattern, subnormals included, read by {@link Simd#f16Row} gives
      * {@link Float#float16ToFloat}'s float bit for bit.
      */
+    /**
+     * The scalar lane sums the four-row dots finish with must give, bit for bit, what the kernels'
+     * vector lane tree gives: random vectors of mixed magnitudes, where a different order of the
+     * adds changes the last bits of most sums.
+     */
+    @Test
+    void laneSumsAddInTheVectorTreesOrder() {
+        java.util.Random random = new java.util.Random(5);
+        float[] a = new float[Simd.L];
+        for (int trial = 0; trial < 10_000; trial++) {
+            for (int i = 0; i < a.length; i++) {
+                a[i] = (float) (random.nextGaussian() * Math.pow(10, random.nextInt(7) - 3));
+            }
+            FloatVector acc = FloatVector.fromArray(Simd.F, a, 0);
+            acc = Simd.L > 8 ? (FloatVector) acc.add(acc.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0) : acc;
+            FloatVector eight = acc;
+            acc = (FloatVector) acc.add(acc.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0);
+            acc = acc.add(acc.rearrange(Simd.XOR_2_OF_4));
+            assertEquals(Float.floatToRawIntBits(acc.lane(0) + acc.lane(1)), Float.floatToRawIntBits(Simd.laneSum(a, 0)));
+            // the last two levels alone, on 8 lanes (the Q4_K minimums)
+            float[] e = new float[8];
+            eight.intoArray(e, 0);
+            FloatVector m = FloatVector.fromArray(FloatVector.SPECIES_256, e, 0);
+            m = (FloatVector) m.add(m.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0);
+            m = m.add(m.rearrange(Simd.XOR_2_OF_4));
+            assertEquals(Float.floatToRawIntBits(m.lane(0) + m.lane(1)), Float.floatToRawIntBits(Simd.laneSum8(e, 0)));
+        }
+    }
+
     @Test
     void f16RowReadsEveryFiniteF16AsTheJdkConvertsIt() {
         try (Arena arena = Arena.ofConfined()) {

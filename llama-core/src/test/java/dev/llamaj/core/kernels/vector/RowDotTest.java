@@ -1,0 +1,111 @@
+package dev.llamaj.core.kernels.vector;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.llamaj.core.kernels.Activations;
+import dev.llamaj.core.tensor.GgmlType;
+import dev.llamaj.core.tensor.RandomBlocks;
+import dev.llamaj.core.tensor.Tensor;
+import java.lang.foreign.Arena;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * A token's matrix-vector product reads four runs of rows side by side ({@link RowDot#dot4}), where
+ * it once read one row after another ({@link RowDot#dot}). Each row must still get, bit for bit,
+ * what its own dot gives: the four-row forms add every row's terms in its one-row order, so any
+ * difference is a defect, not rounding. Rows have tails past the last whole quad or super-block
+ * where the format has them, and the scratch starts dirty.
+ */
+class RowDotTest {
+    private static VectorKernels kernels;
+
+    @BeforeAll
+    static void open() {
+        kernels = new VectorKernels(2);
+    }
+
+    @AfterAll
+    static void close() {
+        kernels.close();
+    }
+
+    static GgmlType[] formats() {
+        return RandomBlocks.SUPPORTED;
+    }
+
+    private static int colsFor(GgmlType type) {
+        // three K-quant super-blocks; 13 blocks of 32 (three quads and a tail block); a ragged float row
+        return type.blockSize() == 256 ? 768 : type.blockSize() == 32 ? 13 * 32 : 172 + 2 * Simd.L;
+    }
+
+    @ParameterizedTest
+    @MethodSource("formats")
+    void fourRowsSideBySideGetTheirOwnDotsBitForBit(GgmlType type) {
+        int cols = colsFor(type);
+        int rows = 13;
+        try (Arena arena = Arena.ofShared()) {
+            Tensor t = RandomBlocks.matrix(arena, "w", type, rows, cols, 21);
+            RowDot dot = VectorKernels.dotFor(type);
+            float[] raw = RandomBlocks.vector(2 * cols, 22);
+            RoundedRows x = new RoundedRows();
+            x.prepare(dot.rounding(), 2, cols);
+            x.round(raw, 0);
+            x.round(raw, 1);
+            long rowBytes = t.rowBytes();
+            for (int tok = 0; tok < 2; tok++) {
+                float[] out = new float[rows];
+                float[] scratch = new float[RoundedRows.DOT_SCRATCH];
+                Arrays.fill(scratch, Float.NaN);
+                // rows 1, 4, 7 and 10
+                dot.dot4(t.data(), rowBytes, 3 * rowBytes, x, raw, tok, out, 1, 3, scratch);
+                for (int k = 0; k < 4; k++) {
+                    int r = 1 + 3 * k;
+                    float one = dot.dot(t.data(), r * rowBytes, x, raw, tok);
+                    assertEquals(Float.floatToRawIntBits(one), Float.floatToRawIntBits(out[r]),
+                            type + " row " + r + " token " + tok + ": " + out[r] + " vs " + one);
+                }
+            }
+        }
+    }
+
+    /**
+     * Through the kernels: one token against two weights at once, of 37 and 6 rows (so neither
+     * splits into four equal runs, and a worker's share can span both), on two threads.
+     */
+    @ParameterizedTest
+    @MethodSource("formats")
+    void aTokensProductGivesEveryRowItsOwnDot(GgmlType type) {
+        int cols = colsFor(type);
+        int[] rowCounts = {37, 6};
+        try (Arena arena = Arena.ofShared()) {
+            Tensor[] ts = new Tensor[rowCounts.length];
+            Activations[] outs = new Activations[rowCounts.length];
+            for (int j = 0; j < ts.length; j++) {
+                ts[j] = RandomBlocks.matrix(arena, "w" + j, type, rowCounts[j], cols, 31 + j);
+                outs[j] = kernels.activations(1, rowCounts[j]);
+            }
+            float[] raw = RandomBlocks.vector(cols, 33);
+            Activations in = kernels.activations(1, cols);
+            in.write(0, raw);
+            kernels.matmul(List.of(outs), Arrays.stream(ts).map(kernels::weights).toList(), in, 1);
+            RowDot dot = VectorKernels.dotFor(type);
+            RoundedRows x = new RoundedRows();
+            x.prepare(dot.rounding(), 1, cols);
+            x.round(raw, 0);
+            for (int j = 0; j < ts.length; j++) {
+                float[] got = new float[rowCounts[j]];
+                outs[j].read(0, got);
+                for (int r = 0; r < rowCounts[j]; r++) {
+                    float one = dot.dot(ts[j].data(), r * ts[j].rowBytes(), x, raw, 0);
+                    assertEquals(Float.floatToRawIntBits(one), Float.floatToRawIntBits(got[r]),
+                            type + " weight " + j + " row " + r + ": " + got[r] + " vs " + one);
+                }
+            }
+        }
+    }
+}
