@@ -87,26 +87,15 @@ final class BlockDots {
      * block sum is an exact integer, as in {@link #Q8_0}; results differ from it only in the order
      * scaled lane sums are added. Blocks past the last whole quad of a row take the scalar path.
      */
-    static final RowDot Q8_0_QUADS = new RowDot() {
+    static final RowDot Q8_0_QUADS = new FourRowDot(Rounding.Q8_0) {
         @Override
-        public Rounding rounding() {
-            return Rounding.Q8_0;
+        void rows(MemorySegment w, long off, long stride, int nrows, RoundedRows x, int row, float[] scratch) {
+            q8_0Rows(w, off, stride, nrows, x, row, scratch);
         }
 
         @Override
-        public float dot(MemorySegment w, long off, RoundedRows x, float[] raw, int row) {
-            float[] scratch = x.dotScratch();
-            q8_0Rows(w, off, 0, 1, x, row, scratch);
-            return Simd.laneSum(scratch, 0) + q8_0Tail(w, off, x, row);
-        }
-
-        @Override
-        public void dot4(MemorySegment w, long off, long stride, RoundedRows x, float[] raw, int row, float[] out, int o,
-                int outStride, float[] scratch) {
-            q8_0Rows(w, off, stride, 4, x, row, scratch);
-            for (int k = 0; k < 4; k++) {
-                out[o + k * outStride] = Simd.laneSum(scratch, k * L) + q8_0Tail(w, off + k * stride, x, row);
-            }
+        float finish(MemorySegment w, long off, RoundedRows x, int row, float[] scratch, int k) {
+            return lanes(scratch, k) + q8_0Tail(w, off, x, row);
         }
     };
 
@@ -298,26 +287,15 @@ final class BlockDots {
      * Blocks past the last whole quad of a row take the scalar path. {@link #q4_0Rows} runs it for
      * one row or four ({@link RowDot#dot4}) with the same code, so the two agree bit for bit.
      */
-    static final RowDot Q4_0_QUADS = new RowDot() {
+    static final RowDot Q4_0_QUADS = new FourRowDot(Rounding.Q8_0) {
         @Override
-        public Rounding rounding() {
-            return Rounding.Q8_0;
+        void rows(MemorySegment w, long off, long stride, int nrows, RoundedRows x, int row, float[] scratch) {
+            q4_0Rows(w, off, stride, nrows, x, row, scratch);
         }
 
         @Override
-        public float dot(MemorySegment w, long off, RoundedRows x, float[] raw, int row) {
-            float[] scratch = x.dotScratch();
-            q4_0Rows(w, off, 0, 1, x, row, scratch);
-            return Simd.laneSum(scratch, 0) + q4_0Tail(w, off, x, row);
-        }
-
-        @Override
-        public void dot4(MemorySegment w, long off, long stride, RoundedRows x, float[] raw, int row, float[] out, int o,
-                int outStride, float[] scratch) {
-            q4_0Rows(w, off, stride, 4, x, row, scratch);
-            for (int k = 0; k < 4; k++) {
-                out[o + k * outStride] = Simd.laneSum(scratch, k * L) + q4_0Tail(w, off + k * stride, x, row);
-            }
+        float finish(MemorySegment w, long off, RoundedRows x, int row, float[] scratch, int k) {
+            return lanes(scratch, k) + q4_0Tail(w, off, x, row);
         }
     };
 

@@ -89,13 +89,21 @@ final class KQuantDots {
      * lane reduction differs. Every load lies inside its super-block (both ways they end at its
      * byte 144), so no super-block needs a scalar path.
      */
-    static final RowDot Q4_K = new KDot() {
+    static final RowDot Q4_K = new FourRowDot(Rounding.Q8_K) {
+        @Override
+        void rows(MemorySegment w, long off, long stride, int nrows, RoundedRows x, int row, float[] scratch) {
+            q4kRows(w, off, stride, nrows, x, row, scratch);
+        }
+
+        @Override
+        float finish(MemorySegment w, long off, RoundedRows x, int row, float[] scratch, int k) {
+            return lanes(scratch, k) - Simd.laneSum8(scratch, 4 * L + 8 * k);
+        }
+
         @Override
         public float dot(MemorySegment w, long off, RoundedRows x, float[] raw, int row) {
             if (Simd.SHORT_PRODUCTS) {
-                float[] scratch = x.dotScratch();
-                q4kRows(w, off, 0, 1, x, row, scratch);
-                return Simd.laneSum(scratch, 0) - Simd.laneSum8(scratch, 4 * L);
+                return super.dot(w, off, x, raw, row);
             }
             int nb = x.cols / 256;
             float[] xr = x.kOrder;
@@ -162,13 +170,12 @@ final class KQuantDots {
         @Override
         public void dot4(MemorySegment w, long off, long stride, RoundedRows x, float[] raw, int row, float[] out, int o,
                 int outStride, float[] scratch) {
-            if (!Simd.SHORT_PRODUCTS) {
+            if (Simd.SHORT_PRODUCTS) {
                 super.dot4(w, off, stride, x, raw, row, out, o, outStride, scratch);
                 return;
             }
-            q4kRows(w, off, stride, 4, x, row, scratch);
             for (int k = 0; k < 4; k++) {
-                out[o + k * outStride] = Simd.laneSum(scratch, k * L) - Simd.laneSum8(scratch, 4 * L + 8 * k);
+                out[o + k * outStride] = dot(w, off + k * stride, x, raw, row);
             }
         }
     };
@@ -298,21 +305,15 @@ final class KQuantDots {
      * inside its block. Written out in full: C2 neither unrolls such a loop cleanly nor inlines
      * a helper holding vectors.
      */
-    static final RowDot Q6_K_SHORTS = new KDot() {
+    static final RowDot Q6_K_SHORTS = new FourRowDot(Rounding.Q8_K) {
         @Override
-        public float dot(MemorySegment w, long off, RoundedRows x, float[] raw, int row) {
-            float[] scratch = x.dotScratch();
-            q6kRows(w, off, 0, 1, x, row, scratch);
-            return Simd.laneSum(scratch, 0);
+        void rows(MemorySegment w, long off, long stride, int nrows, RoundedRows x, int row, float[] scratch) {
+            q6kRows(w, off, stride, nrows, x, row, scratch);
         }
 
         @Override
-        public void dot4(MemorySegment w, long off, long stride, RoundedRows x, float[] raw, int row, float[] out, int o,
-                int outStride, float[] scratch) {
-            q6kRows(w, off, stride, 4, x, row, scratch);
-            for (int k = 0; k < 4; k++) {
-                out[o + k * outStride] = Simd.laneSum(scratch, k * L);
-            }
+        float finish(MemorySegment w, long off, RoundedRows x, int row, float[] scratch, int k) {
+            return lanes(scratch, k);
         }
     };
 
