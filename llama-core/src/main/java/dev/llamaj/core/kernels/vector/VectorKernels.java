@@ -239,7 +239,8 @@ public final class VectorKernels implements Kernels {
                 while (r0 >= first[j + 1]) {
                     j++;
                 }
-                int r1 = Math.min(Math.min(to, r0 + ROW_TILE), first[j + 1]);
+                // one token: the rest of this weight's rows in the range; several: a tile that stays in cache across them
+                int r1 = Math.min(n == 1 ? to : Math.min(to, r0 + ROW_TILE), first[j + 1]);
                 Tensor t = ts[j];
                 MemorySegment seg = t.data();
                 long rowBytes = t.rowBytes();
@@ -247,13 +248,12 @@ public final class VectorKernels implements Kernels {
                 float[] od = ods[j];
                 int rows = t.rows();
                 if (n == 1) {
-                    // one token: the rest of this weight's rows in the range as four runs, read side by side
+                    // one token: the rows as four runs, read side by side
                     // (RowDot.dot4). One row after another, a core kept too few of the weights' cache lines
                     // in flight: the Q4_0 dot ran 4.4-5.3 GB/s from DRAM against 6-7.5 in cache, and four
                     // runs far apart read 1.5x faster (JMH 5632x2048 from DRAM, per-fork best, alternated:
                     // 833-909 vs 1222-1609 us). Four adjacent rows were slower than one (1500-1790 us):
                     // each run must be read front to back, as the hardware prefetcher follows it.
-                    r1 = Math.min(to, first[j + 1]);
                     int q = (r1 - r0) / 4;
                     float[] scratch = tileScratch[wk];
                     for (int i = 0; i < q; i++) {
