@@ -40,6 +40,14 @@ class VectorMatmulTest {
         return RandomBlocks.SUPPORTED;
     }
 
+    /** Tokens past two vectors of the widest lanes (2 × 16), and not a whole number of blocks. */
+    private static final int LONG_BATCH = 37;
+
+    static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> formatsAndBatches() {
+        return java.util.Arrays.stream(formats()).flatMap(type -> java.util.stream.Stream.of(
+                org.junit.jupiter.params.provider.Arguments.of(type, TOKENS), org.junit.jupiter.params.provider.Arguments.of(type, LONG_BATCH)));
+    }
+
     private static int colsFor(GgmlType type) {
         // two super-blocks for K-quants; an odd number of blocks of 32 otherwise; F32 with a ragged tail
         return type.blockSize() == 256 ? 512 : type == GgmlType.F32 ? 172 : type.blockSize() == 32 ? 96 + 64 : 150;
@@ -118,20 +126,22 @@ class VectorMatmulTest {
      * A batch (the GEMM path: weights decoded to floats, products summed in float) gives each token
      * what a single-token call (integer dot products) gives it, up to float summation order
      * (1e-5 of Σ|w·x|) and, for Q4_1/Q5_1, the F16 rounding of the Q8_1 block sums the
-     * single-token path uses (see {@link #minTermRounding}).
+     * single-token path uses (see {@link #minTermRounding}). With {@link #TOKENS} and with
+     * {@link #LONG_BATCH} tokens: the GEMMs' register tiles hold two vectors of tokens, and only a
+     * batch longer than a vector puts tokens in the second, and more than two in a second block.
      */
     @ParameterizedTest
-    @MethodSource("formats")
-    void batchAgreesWithOneTokenAtATime(GgmlType type) {
+    @MethodSource("formatsAndBatches")
+    void batchAgreesWithOneTokenAtATime(GgmlType type, int tokens) {
         int cols = colsFor(type);
         try (Arena arena = Arena.ofShared()) {
             Tensor t = RandomBlocks.matrix(arena, "w", type, ROWS, cols, 13);
-            float[] x = RandomBlocks.vector(TOKENS * cols, 7);
-            float[] batch = multiply(t, x, TOKENS);
+            float[] x = RandomBlocks.vector(tokens * cols, 7);
+            float[] batch = multiply(t, x, tokens);
             float[] row = new float[cols];
             RoundedRows rounded = new RoundedRows();
-            rounded.prepare(VectorKernels.dotFor(type).rounding(), TOKENS, cols);
-            for (int tok = 0; tok < TOKENS; tok++) {
+            rounded.prepare(VectorKernels.dotFor(type).rounding(), tokens, cols);
+            for (int tok = 0; tok < tokens; tok++) {
                 rounded.round(x, tok);
                 float[] one = multiply(t, java.util.Arrays.copyOfRange(x, tok * cols, (tok + 1) * cols), 1);
                 for (int r = 0; r < ROWS; r++) {
