@@ -22,7 +22,7 @@ import java.util.Set;
 final class BenchCommand implements Main.Command {
     private static final Set<String> VALUED = Set.of("--model", "--prefill", "--decode", "--threads", "--kernels",
             "--reps", "--ctx", "--kv-cache", "--seed", "--depth");
-    private static final Set<String> FLAGS = Set.of("--json", "--no-mmap");
+    private static final Set<String> FLAGS = Set.of("--json", "--no-mmap", "--verbose");
     private static final long WARMUP_NANOS = 1_000_000_000L;
     private static final long WARMUP_LIMIT_NANOS = 10_000_000_000L;
 
@@ -36,12 +36,13 @@ final class BenchCommand implements Main.Command {
         if (argv.length > 0 && (argv[0].equals("--help") || argv[0].equals("-h"))) {
             System.out.println("""
                     usage: llama bench --model FILE [--prefill 128] [--decode 64] [--threads N] [--kernels NAME]
-                             [--reps 5] [--depth 0] [--kv-cache f16|f32] [--seed 1234] [--no-mmap] [--json]
+                             [--reps 5] [--depth 0] [--kv-cache f16|f32] [--seed 1234] [--no-mmap] [--verbose] [--json]
                       prints {"prefill_tok_s":X,"decode_tok_s":Y,"kernels":"...","threads":N} with --json
                       --depth N puts N tokens in the cache first (once, untimed), so both are measured
                       after them, as llama-bench's -d does: attention over a long history.
                       --no-mmap reads the weights into memory of their own at load, as llama.cpp does
-                      for the formats it repacks (Q4_0, Q4_K, ...) and for all with its --no-mmap.""");
+                      for the formats it repacks (Q4_0, Q4_K, ...) and for all with its --no-mmap.
+                      --verbose prints every run's tok/s, warm-up runs too, to stderr.""");
             return 0;
         }
         Args a = Args.parse(argv, VALUED, FLAGS);
@@ -49,6 +50,7 @@ final class BenchCommand implements Main.Command {
         int decode = a.integer("--decode", 64);
         int reps = a.integer("--reps", 5);
         int depth = a.integer("--depth", 0);
+        boolean verbose = a.flag("--verbose");
         if (prefill < 0 || decode < 0 || reps < 1 || depth < 0) {
             throw new UsageException("--prefill, --decode and --depth must be >= 0 and --reps >= 1");
         }
@@ -65,13 +67,13 @@ final class BenchCommand implements Main.Command {
             }
             // past the depth the prefill continues a history: no BOS of its own
             int[] tokens = pseudoRandomTokens(prefill, model.config().vocabSize(), seed, depth > 0 ? -1 : bos);
-            double prefillTps = prefill == 0 ? 0 : median(reps, () -> {
+            double prefillTps = prefill == 0 ? 0 : median(reps, verbose ? "prefill" : null, () -> {
                 session.truncate(depth);
                 long t0 = System.nanoTime();
                 session.prefill(tokens);
                 return prefill * 1e9 / (System.nanoTime() - t0);
             });
-            double decodeTps = decode == 0 ? 0 : median(reps, () -> {
+            double decodeTps = decode == 0 ? 0 : median(reps, verbose ? "decode" : null, () -> {
                 session.truncate(depth);
                 int tok = bos;
                 long t0 = System.nanoTime();
@@ -121,14 +123,18 @@ final class BenchCommand implements Main.Command {
         double tokensPerSecond();
     }
 
-    private static double median(int reps, Run run) {
+    /** Runs {@code run} through the warm-up, then {@code reps} times; each run's figure goes to stderr under {@code label} when it is not null. */
+    private static double median(int reps, String label, Run run) {
         CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
         boolean watchJit = jit != null && jit.isCompilationTimeMonitoringSupported();
         long start = System.nanoTime();
         long compiled = watchJit ? jit.getTotalCompilationTime() : 0;
         long quietSince = start;
         while (true) {
-            run.tokensPerSecond();
+            double warm = run.tokensPerSecond();
+            if (label != null) {
+                System.err.printf("%s warm-up: %.2f tok/s%n", label, warm);
+            }
             long now = System.nanoTime();
             long nowCompiled = watchJit ? jit.getTotalCompilationTime() : compiled;
             if (nowCompiled != compiled) {
@@ -142,6 +148,9 @@ final class BenchCommand implements Main.Command {
         double[] r = new double[reps];
         for (int i = 0; i < reps; i++) {
             r[i] = run.tokensPerSecond();
+            if (label != null) {
+                System.err.printf("%s run %d: %.2f tok/s%n", label, i + 1, r[i]);
+            }
         }
         Arrays.sort(r);
         return reps % 2 == 1 ? r[reps / 2] : (r[reps / 2 - 1] + r[reps / 2]) / 2;
