@@ -133,7 +133,7 @@ final class BenchCommand implements Main.Command {
         while (true) {
             double warm = run.tokensPerSecond();
             if (label != null) {
-                System.err.printf("%s warm-up: %.2f tok/s%n", label, warm);
+                System.err.printf(java.util.Locale.ROOT, "%s warm-up: %.2f tok/s%n", label, warm);
             }
             long now = System.nanoTime();
             long nowCompiled = watchJit ? jit.getTotalCompilationTime() : compiled;
@@ -149,7 +149,7 @@ final class BenchCommand implements Main.Command {
         for (int i = 0; i < reps; i++) {
             r[i] = run.tokensPerSecond();
             if (label != null) {
-                System.err.printf("%s run %d: %.2f tok/s%n", label, i + 1, r[i]);
+                System.err.printf(java.util.Locale.ROOT, "%s run %d: %.2f tok/s%n", label, i + 1, r[i]);
             }
         }
         Arrays.sort(r);

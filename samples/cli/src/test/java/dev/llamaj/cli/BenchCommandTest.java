@@ -12,7 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
-/** {@code llama bench --json}: the fields scripts read, mapped and with {@code --no-mmap}, and {@code --depth}. */
+/** {@code llama bench --json}: the fields scripts read, mapped and with {@code --no-mmap}, {@code --depth} and {@code --verbose}. */
 class BenchCommandTest {
     private static JsonNode bench(String... extra) throws Exception {
         Path model = SharedData.file("models/stories260K/stories260K.gguf");
@@ -61,5 +61,28 @@ class BenchCommandTest {
                 .isInstanceOf(UsageException.class)
                 .hasMessageContaining("--depth 60")
                 .hasMessageContaining("context of 64");
+    }
+
+    @Test
+    void verbosePrintsEveryRunOnStderrAndTheJsonGivesTheirMedian() throws Exception {
+        PrintStream stderr = System.err;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        JsonNode j;
+        try {
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            j = bench("3", "--threads", "1", "--verbose");
+        } finally {
+            System.setErr(stderr);
+        }
+        String log = err.toString(StandardCharsets.UTF_8);
+        assertThat(log).contains("prefill warm-up: ", "prefill run 3: ", "decode warm-up: ", "decode run 3: ")
+                .doesNotContain("run 4: ");
+        for (String phase : new String[] {"prefill", "decode"}) {
+            double[] runs = log.lines().filter(l -> l.startsWith(phase + " run "))
+                    .mapToDouble(l -> Double.parseDouble(l.replaceAll(".*: ([0-9.]+) tok/s", "$1"))).sorted().toArray();
+            assertThat(runs).hasSize(3);
+            // the runs are printed to two decimals
+            assertThat(j.get(phase + "_tok_s").asDouble()).isCloseTo(runs[1], org.assertj.core.data.Offset.offset(0.006));
+        }
     }
 }
