@@ -11,10 +11,13 @@ import dev.llamaj.core.tensor.RandomBlocks;
 import dev.llamaj.core.tensor.Tensor;
 import dev.llamaj.core.tensor.TensorFormat;
 import java.lang.foreign.Arena;
+import java.util.Arrays;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -43,9 +46,8 @@ class VectorMatmulTest {
     /** Tokens past two vectors of the widest lanes (2 × 16), and not a whole number of blocks. */
     private static final int LONG_BATCH = 37;
 
-    static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> formatsAndBatches() {
-        return java.util.Arrays.stream(formats()).flatMap(type -> java.util.stream.Stream.of(
-                org.junit.jupiter.params.provider.Arguments.of(type, TOKENS), org.junit.jupiter.params.provider.Arguments.of(type, LONG_BATCH)));
+    static Stream<Arguments> formatsAndBatches() {
+        return Arrays.stream(formats()).flatMap(type -> Stream.of(Arguments.of(type, TOKENS), Arguments.of(type, LONG_BATCH)));
     }
 
     private static int colsFor(GgmlType type) {
@@ -143,7 +145,7 @@ class VectorMatmulTest {
             rounded.prepare(VectorKernels.dotFor(type).rounding(), tokens, cols);
             for (int tok = 0; tok < tokens; tok++) {
                 rounded.round(x, tok);
-                float[] one = multiply(t, java.util.Arrays.copyOfRange(x, tok * cols, (tok + 1) * cols), 1);
+                float[] one = multiply(t, Arrays.copyOfRange(x, tok * cols, (tok + 1) * cols), 1);
                 for (int r = 0; r < ROWS; r++) {
                     TensorFormat.of(type).dequantize(t.data(), (long) r * cols, row, 0, cols);
                     double magnitude = 0;
@@ -326,15 +328,15 @@ class VectorMatmulTest {
                     case Q4_0 -> put16(block, 0, one); // quants 0: q - 8 = -8
                     case Q8_0 -> {
                         put16(block, 0, one);
-                        java.util.Arrays.fill(block, 2, 34, (byte) -128);
+                        Arrays.fill(block, 2, 34, (byte) -128);
                     }
                     case Q4_K -> {
                         put16(block, 0, one);
                         put16(block, 2, one);
-                        java.util.Arrays.fill(block, 4, 144, (byte) 0xFF); // scales, minimums 63; quants 15
+                        Arrays.fill(block, 4, 144, (byte) 0xFF); // scales, minimums 63; quants 15
                     }
                     case Q6_K -> {
-                        java.util.Arrays.fill(block, 192, 208, (byte) -128); // quants 0: q - 32 = -32
+                        Arrays.fill(block, 192, 208, (byte) -128); // quants 0: q - 32 = -32
                         put16(block, 208, one);
                     }
                     default -> throw new IllegalArgumentException(type.toString());
@@ -342,7 +344,7 @@ class VectorMatmulTest {
                 java.lang.foreign.MemorySegment.copy(block, 0, w, java.lang.foreign.ValueLayout.JAVA_BYTE, b, blockBytes);
             }
             float[] x = new float[cols];
-            java.util.Arrays.fill(x, -1f);
+            Arrays.fill(x, -1f);
             RowDot dot = VectorKernels.dotFor(type);
             RoundedRows rounded = new RoundedRows();
             rounded.prepare(dot.rounding(), 1, cols);
@@ -420,7 +422,7 @@ class VectorMatmulTest {
 
     /** The kernels' lane sum: lane i plus lane i + half, down to one (Simd's pairwise tree). */
     private static float tree(float[] v, int from, int n) {
-        float[] a = java.util.Arrays.copyOfRange(v, from, from + n);
+        float[] a = Arrays.copyOfRange(v, from, from + n);
         for (int half = n / 2; half >= 1; half /= 2) {
             for (int k = 0; k < half; k++) {
                 a[k] += a[k + half];
