@@ -140,11 +140,7 @@ final class FloatDots {
             int len = Math.min(PASS4, (n - i) & -(2 * L));
             long wo = off + 2L * i;
             for (int k = 0; k < 4; k++) {
-                if (bf16) {
-                    Simd.bf16Row(w, wo + k * stride, wf, k * PASS4, len);
-                } else {
-                    Simd.f16Row(w, wo + k * stride, wf, k * PASS4, len);
-                }
+                widen(w, wo + k * stride, wf, k * PASS4, len, bf16);
             }
             int xi = xo + i;
             for (int k = 0; k < len; k += 2 * L) {
@@ -192,11 +188,7 @@ final class FloatDots {
         while (i + 2 * L <= n) {
             int len = Math.min(PASS, (n - i) & -(2 * L));
             long wo = off + 2L * i;
-            if (bf16) {
-                Simd.bf16Row(w, wo, wf, 0, len);
-            } else {
-                Simd.f16Row(w, wo, wf, 0, len);
-            }
+            widen(w, wo, wf, 0, len, bf16);
             int xi = xo + i;
             for (int k = 0; k < len; k += 2 * L) {
                 a0 = FloatVector.fromArray(F, wf, k).fma(FloatVector.fromArray(F, a, xi + k), a0);
@@ -214,5 +206,14 @@ final class FloatDots {
             sum += (bf16 ? Simd.bf16At(w, off + 2L * i) : Simd.f16At(w, off + 2L * i)) * a[xo + i];
         }
         return sum;
+    }
+
+    /** {@code n} 16-bit floats ({@code bf16} or F16) at {@code off} of {@code w} into {@code out} from {@code o}. */
+    private static void widen(MemorySegment w, long off, float[] out, int o, int n, boolean bf16) {
+        if (bf16) {
+            Simd.bf16Row(w, off, out, o, n);
+        } else {
+            Simd.f16Row(w, off, out, o, n);
+        }
     }
 }
