@@ -165,7 +165,7 @@ final class FloatDots {
             float sum = Simd.laneSum(scratch, k * L);
             long ro = off + k * stride;
             for (int c = i; c < n; c++) {
-                sum += (bf16 ? Simd.bf16At(w, ro + 2L * c) : Simd.f16At(w, ro + 2L * c)) * a[xo + c];
+                sum += widenedAt(w, ro + 2L * c, bf16) * a[xo + c];
             }
             out[o + k * outStride] = sum;
         }
@@ -203,7 +203,7 @@ final class FloatDots {
         a0 = a0.add(a0.rearrange(Simd.XOR_2_OF_4));
         float sum = a0.lane(0) + a0.lane(1);
         for (; i < n; i++) {
-            sum += (bf16 ? Simd.bf16At(w, off + 2L * i) : Simd.f16At(w, off + 2L * i)) * a[xo + i];
+            sum += widenedAt(w, off + 2L * i, bf16) * a[xo + i];
         }
         return sum;
     }
@@ -215,5 +215,10 @@ final class FloatDots {
         } else {
             Simd.f16Row(w, off, out, o, n);
         }
+    }
+
+    /** The one 16-bit float ({@code bf16} or F16) at {@code off} of {@code w}: the rows' ragged tails. */
+    private static float widenedAt(MemorySegment w, long off, boolean bf16) {
+        return bf16 ? Simd.bf16At(w, off) : Simd.f16At(w, off);
     }
 }
