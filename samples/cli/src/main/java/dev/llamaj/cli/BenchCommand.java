@@ -42,7 +42,8 @@ final class BenchCommand implements Main.Command {
                       after them, as llama-bench's -d does: attention over a long history.
                       --no-mmap reads the weights into memory of their own at load, as llama.cpp does
                       for the formats it repacks (Q4_0, Q4_K, ...) and for all with its --no-mmap.
-                      --verbose prints every run's tok/s, warm-up runs too, to stderr.""");
+                      --verbose prints every run's tok/s, warm-up runs too, to stderr, with the MB the JVM
+                      allocated in each timed run (a few: normal; gigabytes: see the README's "JVM flags").""");
             return 0;
         }
         Args a = Args.parse(argv, VALUED, FLAGS);
@@ -119,6 +120,20 @@ final class BenchCommand implements Main.Command {
         return t;
     }
 
+    /**
+     * Bytes the JVM's threads have allocated so far, or -1 where the JVM cannot say. A run that
+     * allocates hundreds of MB is a kernel whose vectors C2 failed to keep in registers: each
+     * Vector API operation it left uncompiled allocates its result (on this Xeon such a process
+     * decoded Q4_K_M at half speed, with a young GC every 130 ms).
+     */
+    private static long allocatedBytes() {
+        if (ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean threads
+                && threads.isThreadAllocatedMemorySupported() && threads.isThreadAllocatedMemoryEnabled()) {
+            return threads.getTotalThreadAllocatedBytes();
+        }
+        return -1;
+    }
+
     private interface Run {
         double tokensPerSecond();
     }
@@ -147,9 +162,11 @@ final class BenchCommand implements Main.Command {
         }
         double[] r = new double[reps];
         for (int i = 0; i < reps; i++) {
+            long before = allocatedBytes();
             r[i] = run.tokensPerSecond();
             if (label != null) {
-                System.err.printf(java.util.Locale.ROOT, "%s run %d: %.2f tok/s%n", label, i + 1, r[i]);
+                System.err.printf(java.util.Locale.ROOT, "%s run %d: %.2f tok/s%s%n", label, i + 1, r[i],
+                        before < 0 ? "" : String.format(java.util.Locale.ROOT, ", %.1f MB allocated", (allocatedBytes() - before) / 1e6));
             }
         }
         Arrays.sort(r);

@@ -79,8 +79,11 @@ class BenchCommandTest {
                 .doesNotContain("run 4: ");
         for (String phase : new String[] {"prefill", "decode"}) {
             double[] runs = log.lines().filter(l -> l.startsWith(phase + " run "))
-                    .mapToDouble(l -> Double.parseDouble(l.replaceAll(".*: ([0-9.]+) tok/s", "$1"))).sorted().toArray();
+                    .mapToDouble(l -> Double.parseDouble(l.replaceAll(".*: ([0-9.]+) tok/s.*", "$1"))).sorted().toArray();
             assertThat(runs).hasSize(3);
+            // and what the JVM allocated in each: a figure, not negative (HotSpot counts per-thread allocation)
+            assertThat(log.lines().filter(l -> l.startsWith(phase + " run ")))
+                    .allSatisfy(l -> assertThat(l).matches(".*: [0-9.]+ tok/s, [0-9]+\\.[0-9] MB allocated"));
             // the runs are printed to two decimals
             assertThat(j.get(phase + "_tok_s").asDouble()).isCloseTo(runs[1], org.assertj.core.data.Offset.offset(0.006));
         }
