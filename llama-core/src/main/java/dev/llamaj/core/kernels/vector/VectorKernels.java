@@ -13,6 +13,8 @@ import dev.llamaj.core.tensor.Tensor;
 import dev.llamaj.core.tensor.TensorFormat;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
@@ -100,7 +102,75 @@ public final class VectorKernels implements Kernels {
 
     @Override
     public Weights weights(Tensor tensor) {
+        if (tensor.rows() >= PRIME_ROWS && multiplies(tensor.type()) && PRIMED.add(tensor.type())) {
+            prime(tensor);
+        }
         return new VectorWeights(tensor);
+    }
+
+    /** Weight formats whose decode kernel this JVM has primed ({@link #prime}). */
+    private static final Set<GgmlType> PRIMED = ConcurrentHashMap.newKeySet();
+    /** Rows of a format's first matrix the priming products go over (from the mapping: the file's own bytes). */
+    private static final int PRIME_ROWS = 256;
+    /** Priming times its products in batches of about this long. */
+    private static final long PRIME_BATCH_NANOS = 20_000_000L;
+    /** The longest a format's priming may take. */
+    private static final long PRIME_LIMIT_NANOS = 3_000_000_000L;
+
+    /**
+     * Runs a format's decode product (one token, {@link RowDot#dot4}) over the first rows of its
+     * first matrix until C2 has compiled it, before any prefill can run. Why: C2 compiles the large
+     * K-quant kernels with most Vector API calls inlined late, resolving the virtual calls inside
+     * the JDK's shared vector methods by their type profiles; when a batched prefill had run other
+     * vector shapes through those methods first, some processes (4 of 25 measured) got a kernel
+     * whose last operations stayed calls, each boxing its result: Q4_K_M decoded at half speed,
+     * allocating 1.3 GB per token. With this, 20 of 20 processes were clean (14 with an 8-token
+     * prefill first, 6 with 128). It costs 0.6-1.9 s per format, once per JVM.
+     */
+    private void prime(Tensor tensor) {
+        long rowBytes = tensor.rowBytes();
+        Tensor rows = new Tensor(tensor.name(), tensor.type(), new long[] {tensor.rowLength(), PRIME_ROWS},
+                tensor.data().asSlice(0, rowBytes * PRIME_ROWS));
+        VectorWeights w = new VectorWeights(rows);
+        float[] values = new float[tensor.rowLength()];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = (i % 7 - 3) * 0.25f;
+        }
+        try (Activations x = activations(1, tensor.rowLength()); Activations out = activations(1, PRIME_ROWS)) {
+            x.write(0, values);
+            // C2's code shows as a drop in a batch's time (the Vector API runs boxed, many times slower, until C2
+            // compiles it): done once ten batches of ~20 ms in a row have not beaten the best by 10%
+            long start = System.nanoTime();
+            long best = Long.MAX_VALUE;
+            int sinceBest = 0;
+            while (sinceBest < 10 && System.nanoTime() - start < PRIME_LIMIT_NANOS) {
+                long t0 = System.nanoTime();
+                int reps = 0;
+                long t;
+                do {
+                    matmul(out, w, x, 1);
+                    reps++;
+                    t = System.nanoTime() - t0;
+                } while (t < PRIME_BATCH_NANOS);
+                long perRep = t / reps;
+                if (perRep < best / 10 * 9) {
+                    best = perRep;
+                    sinceBest = 0;
+                } else {
+                    sinceBest++;
+                    best = Math.min(best, perRep);
+                }
+            }
+        }
+    }
+
+    /** Whether these kernels multiply {@code type} weights (the error for one they do not is left to the product). */
+    private static boolean multiplies(GgmlType type) {
+        try {
+            return dotFor(type) != null;
+        } catch (UnsupportedOperationException e) {
+            return false;
+        }
     }
 
     @Override
