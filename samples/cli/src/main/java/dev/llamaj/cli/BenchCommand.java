@@ -43,7 +43,7 @@ final class BenchCommand implements Main.Command {
                       --no-mmap reads the weights into memory of their own at load, as llama.cpp does
                       for the formats it repacks (Q4_0, Q4_K, ...) and for all with its --no-mmap.
                       --verbose prints every run's tok/s, warm-up runs too, to stderr, with the MB the JVM
-                      allocated in each timed run (a few: normal; gigabytes: see the README's "JVM flags").""");
+                      allocated in each timed run (a few: normal; gigabytes: a kernel C2 left boxing, see the README).""");
             return 0;
         }
         Args a = Args.parse(argv, VALUED, FLAGS);

@@ -167,7 +167,8 @@ public final class VectorKernels implements Kernels {
     /** Whether these kernels multiply {@code type} weights (the error for one they do not is left to the product). */
     private static boolean multiplies(GgmlType type) {
         try {
-            return dotFor(type) != null;
+            dotFor(type);
+            return true;
         } catch (UnsupportedOperationException e) {
             return false;
         }
