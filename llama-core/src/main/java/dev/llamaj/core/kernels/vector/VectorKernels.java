@@ -108,6 +108,21 @@ public final class VectorKernels implements Kernels {
         return new VectorWeights(tensor);
     }
 
+    /**
+     * A heap segment over each primitive array type, made before any kernel is primed. The JDK
+     * loads a {@code MemorySegment} implementation class when its first segment is made, and C2
+     * then throws away every compiled method that had bound a segment read to the classes loaded
+     * before: the primed kernels among them, which were recompiled later under a prefill's profiles
+     * and ran slower for the rest of the process. The first heap segment came from the Vector
+     * API's interpreted {@code reinterpretShape} ({@code MemorySegment.ofArray(byte[])}) in the
+     * first RMSNorm, after the priming. TinyLlama F16 decode, 1 thread, after a 128-token
+     * prefill: the recompiled F16 kernel called its conversion loop instead of inlining it ("already
+     * compiled into a big method") and spent 62% of the time there.
+     */
+    private static final List<MemorySegment> SEGMENT_KINDS = List.of(MemorySegment.ofArray(new byte[1]),
+            MemorySegment.ofArray(new char[1]), MemorySegment.ofArray(new short[1]), MemorySegment.ofArray(new int[1]),
+            MemorySegment.ofArray(new float[1]), MemorySegment.ofArray(new long[1]), MemorySegment.ofArray(new double[1]));
+
     /** Weight formats whose decode kernel this JVM has primed ({@link #prime}). */
     private static final Set<GgmlType> PRIMED = ConcurrentHashMap.newKeySet();
     /** Rows of a format's first matrix the priming products go over (from the mapping: the file's own bytes). */
@@ -128,6 +143,7 @@ public final class VectorKernels implements Kernels {
      * prefill first, 6 with 128). It costs 0.6-1.9 s per format, once per JVM.
      */
     private void prime(Tensor tensor) {
+        SEGMENT_KINDS.size();
         long rowBytes = tensor.rowBytes();
         Tensor rows = new Tensor(tensor.name(), tensor.type(), new long[] {tensor.rowLength(), PRIME_ROWS},
                 tensor.data().asSlice(0, rowBytes * PRIME_ROWS));
