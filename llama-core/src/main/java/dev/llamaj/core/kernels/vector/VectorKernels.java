@@ -109,7 +109,8 @@ public final class VectorKernels implements Kernels {
     }
 
     /**
-     * A heap segment over each primitive array type, made before any kernel is primed. The JDK
+     * A heap segment over each primitive array type, made when this class is initialized, before any
+     * kernel is primed (kept in a field only so that making them has a visible effect). The JDK
      * loads a {@code MemorySegment} implementation class when its first segment is made, and C2
      * then throws away every compiled method that had bound a segment read to the classes loaded
      * before: the primed kernels among them, which were recompiled later under a prefill's profiles
@@ -143,7 +144,6 @@ public final class VectorKernels implements Kernels {
      * prefill first, 6 with 128). It costs 0.6-1.9 s per format, once per JVM.
      */
     private void prime(Tensor tensor) {
-        SEGMENT_KINDS.size();
         long rowBytes = tensor.rowBytes();
         Tensor rows = new Tensor(tensor.name(), tensor.type(), new long[] {tensor.rowLength(), PRIME_ROWS},
                 tensor.data().asSlice(0, rowBytes * PRIME_ROWS));
