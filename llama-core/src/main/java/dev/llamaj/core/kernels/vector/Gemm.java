@@ -1,6 +1,7 @@
 package dev.llamaj.core.kernels.vector;
 
 import static dev.llamaj.core.kernels.vector.Simd.F;
+import static dev.llamaj.core.kernels.vector.Simd.F_VECTOR;
 import static dev.llamaj.core.kernels.vector.Simd.L;
 
 import jdk.incubator.vector.FloatVector;
@@ -124,29 +125,35 @@ final class Gemm {
 
     /** One weight row against one token block: the panel's remainder rows. */
     private static void row(float[] w, int wo, float[] xp, int xo, int k0, int k1, float[] tile, int to) {
-        FloatVector c0 = FloatVector.zero(F);
+        FloatVector c0 = F_VECTOR.cast(FloatVector.zero(F));
         FloatVector c1 = c0;
         for (int k = k0; k < k1; k++) {
             FloatVector b = FloatVector.broadcast(F, w[wo + k]);
-            c0 = FloatVector.fromArray(F, xp, xo + k * TOKENS).fma(b, c0);
-            c1 = FloatVector.fromArray(F, xp, xo + k * TOKENS + L).fma(b, c1);
+            c0 = F_VECTOR.cast(FloatVector.fromArray(F, xp, xo + k * TOKENS)).fma(b, c0);
+            c1 = F_VECTOR.cast(FloatVector.fromArray(F, xp, xo + k * TOKENS + L)).fma(b, c1);
         }
+        // past the loop and the branch C2 types the accumulators by their declared class
         if (k0 > 0) {
-            c0 = c0.add(FloatVector.fromArray(F, tile, to));
-            c1 = c1.add(FloatVector.fromArray(F, tile, to + L));
+            c0 = F_VECTOR.cast(c0).add(FloatVector.fromArray(F, tile, to));
+            c1 = F_VECTOR.cast(c1).add(FloatVector.fromArray(F, tile, to + L));
         }
-        c0.intoArray(tile, to);
-        c1.intoArray(tile, to + L);
+        F_VECTOR.cast(c0).intoArray(tile, to);
+        F_VECTOR.cast(c1).intoArray(tile, to + L);
     }
 
+    /**
+     * The 8-row tile. Its loads are cast to {@link Simd#F_VECTOR}, so that C2 calls the operations
+     * on them directly whatever the JDK's shared vector methods have profiled (see there): the
+     * accumulators are then of that class too, being the results of its operations.
+     */
     private static void kernel8(float[] w, int cols, float[] xp, int xo, int k0, int k1, float[] tile) {
-        FloatVector z = FloatVector.zero(F);
+        FloatVector z = F_VECTOR.cast(FloatVector.zero(F));
         FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
         FloatVector c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
         for (int k = k0; k < k1; k++) {
             int xk = xo + k * TOKENS;
-            FloatVector x0 = FloatVector.fromArray(F, xp, xk);
-            FloatVector x1 = FloatVector.fromArray(F, xp, xk + L);
+            FloatVector x0 = F_VECTOR.cast(FloatVector.fromArray(F, xp, xk));
+            FloatVector x1 = F_VECTOR.cast(FloatVector.fromArray(F, xp, xk + L));
             FloatVector b = FloatVector.broadcast(F, w[k]);
             c00 = x0.fma(b, c00);
             c01 = x1.fma(b, c01);
@@ -172,40 +179,41 @@ final class Gemm {
             c70 = x0.fma(b, c70);
             c71 = x1.fma(b, c71);
         }
-        if (k0 == 0) {
-            c00.intoArray(tile, 0 * TOKENS);
-            c01.intoArray(tile, 0 * TOKENS + L);
-            c10.intoArray(tile, 1 * TOKENS);
-            c11.intoArray(tile, 1 * TOKENS + L);
-            c20.intoArray(tile, 2 * TOKENS);
-            c21.intoArray(tile, 2 * TOKENS + L);
-            c30.intoArray(tile, 3 * TOKENS);
-            c31.intoArray(tile, 3 * TOKENS + L);
-            c40.intoArray(tile, 4 * TOKENS);
-            c41.intoArray(tile, 4 * TOKENS + L);
-            c50.intoArray(tile, 5 * TOKENS);
-            c51.intoArray(tile, 5 * TOKENS + L);
-            c60.intoArray(tile, 6 * TOKENS);
-            c61.intoArray(tile, 6 * TOKENS + L);
-            c70.intoArray(tile, 7 * TOKENS);
-            c71.intoArray(tile, 7 * TOKENS + L);
-        } else {
-            c00.add(FloatVector.fromArray(F, tile, 0 * TOKENS)).intoArray(tile, 0 * TOKENS);
-            c01.add(FloatVector.fromArray(F, tile, 0 * TOKENS + L)).intoArray(tile, 0 * TOKENS + L);
-            c10.add(FloatVector.fromArray(F, tile, 1 * TOKENS)).intoArray(tile, 1 * TOKENS);
-            c11.add(FloatVector.fromArray(F, tile, 1 * TOKENS + L)).intoArray(tile, 1 * TOKENS + L);
-            c20.add(FloatVector.fromArray(F, tile, 2 * TOKENS)).intoArray(tile, 2 * TOKENS);
-            c21.add(FloatVector.fromArray(F, tile, 2 * TOKENS + L)).intoArray(tile, 2 * TOKENS + L);
-            c30.add(FloatVector.fromArray(F, tile, 3 * TOKENS)).intoArray(tile, 3 * TOKENS);
-            c31.add(FloatVector.fromArray(F, tile, 3 * TOKENS + L)).intoArray(tile, 3 * TOKENS + L);
-            c40.add(FloatVector.fromArray(F, tile, 4 * TOKENS)).intoArray(tile, 4 * TOKENS);
-            c41.add(FloatVector.fromArray(F, tile, 4 * TOKENS + L)).intoArray(tile, 4 * TOKENS + L);
-            c50.add(FloatVector.fromArray(F, tile, 5 * TOKENS)).intoArray(tile, 5 * TOKENS);
-            c51.add(FloatVector.fromArray(F, tile, 5 * TOKENS + L)).intoArray(tile, 5 * TOKENS + L);
-            c60.add(FloatVector.fromArray(F, tile, 6 * TOKENS)).intoArray(tile, 6 * TOKENS);
-            c61.add(FloatVector.fromArray(F, tile, 6 * TOKENS + L)).intoArray(tile, 6 * TOKENS + L);
-            c70.add(FloatVector.fromArray(F, tile, 7 * TOKENS)).intoArray(tile, 7 * TOKENS);
-            c71.add(FloatVector.fromArray(F, tile, 7 * TOKENS + L)).intoArray(tile, 7 * TOKENS + L);
+        // the earlier chunks' sums added after this one's, as llama.cpp adds block sums; the accumulators cast
+        // again, because past the loop and the branch C2 types them by their declared class
+        if (k0 > 0) {
+            c00 = F_VECTOR.cast(c00).add(FloatVector.fromArray(F, tile, 0 * TOKENS));
+            c01 = F_VECTOR.cast(c01).add(FloatVector.fromArray(F, tile, 0 * TOKENS + L));
+            c10 = F_VECTOR.cast(c10).add(FloatVector.fromArray(F, tile, 1 * TOKENS));
+            c11 = F_VECTOR.cast(c11).add(FloatVector.fromArray(F, tile, 1 * TOKENS + L));
+            c20 = F_VECTOR.cast(c20).add(FloatVector.fromArray(F, tile, 2 * TOKENS));
+            c21 = F_VECTOR.cast(c21).add(FloatVector.fromArray(F, tile, 2 * TOKENS + L));
+            c30 = F_VECTOR.cast(c30).add(FloatVector.fromArray(F, tile, 3 * TOKENS));
+            c31 = F_VECTOR.cast(c31).add(FloatVector.fromArray(F, tile, 3 * TOKENS + L));
+            c40 = F_VECTOR.cast(c40).add(FloatVector.fromArray(F, tile, 4 * TOKENS));
+            c41 = F_VECTOR.cast(c41).add(FloatVector.fromArray(F, tile, 4 * TOKENS + L));
+            c50 = F_VECTOR.cast(c50).add(FloatVector.fromArray(F, tile, 5 * TOKENS));
+            c51 = F_VECTOR.cast(c51).add(FloatVector.fromArray(F, tile, 5 * TOKENS + L));
+            c60 = F_VECTOR.cast(c60).add(FloatVector.fromArray(F, tile, 6 * TOKENS));
+            c61 = F_VECTOR.cast(c61).add(FloatVector.fromArray(F, tile, 6 * TOKENS + L));
+            c70 = F_VECTOR.cast(c70).add(FloatVector.fromArray(F, tile, 7 * TOKENS));
+            c71 = F_VECTOR.cast(c71).add(FloatVector.fromArray(F, tile, 7 * TOKENS + L));
         }
+        F_VECTOR.cast(c00).intoArray(tile, 0 * TOKENS);
+        F_VECTOR.cast(c01).intoArray(tile, 0 * TOKENS + L);
+        F_VECTOR.cast(c10).intoArray(tile, 1 * TOKENS);
+        F_VECTOR.cast(c11).intoArray(tile, 1 * TOKENS + L);
+        F_VECTOR.cast(c20).intoArray(tile, 2 * TOKENS);
+        F_VECTOR.cast(c21).intoArray(tile, 2 * TOKENS + L);
+        F_VECTOR.cast(c30).intoArray(tile, 3 * TOKENS);
+        F_VECTOR.cast(c31).intoArray(tile, 3 * TOKENS + L);
+        F_VECTOR.cast(c40).intoArray(tile, 4 * TOKENS);
+        F_VECTOR.cast(c41).intoArray(tile, 4 * TOKENS + L);
+        F_VECTOR.cast(c50).intoArray(tile, 5 * TOKENS);
+        F_VECTOR.cast(c51).intoArray(tile, 5 * TOKENS + L);
+        F_VECTOR.cast(c60).intoArray(tile, 6 * TOKENS);
+        F_VECTOR.cast(c61).intoArray(tile, 6 * TOKENS + L);
+        F_VECTOR.cast(c70).intoArray(tile, 7 * TOKENS);
+        F_VECTOR.cast(c71).intoArray(tile, 7 * TOKENS + L);
     }
 }

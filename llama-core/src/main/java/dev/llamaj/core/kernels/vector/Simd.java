@@ -43,6 +43,24 @@ final class Simd {
     /** Shorts filling a whole register (32 with AVX-512), for the {@link #SHORT_PRODUCTS} dots. */
     static final VectorSpecies<Short> SW = VectorSpecies.of(short.class, F.vectorShape());
     /**
+     * The concrete classes of {@link #F}'s and {@link #SW}'s vectors, for the batch kernels to cast
+     * their loads to: C2 turns {@code Class.cast} of a constant class into a type check, and the
+     * class is final, so every operation on the value is a direct call. Why: a load's exact type
+     * is known only once the Vector API intrinsics are inlined, which C2 does late, after it has
+     * chosen how to call the operations on it; until then it reads the receiver types that the
+     * JDK's shared vector methods (e.g. {@code FloatVector.fma}) have profiled, for all callers
+     * together. When the 256-bit vectors of other kernels made more than 10% of those, C2 compiled
+     * both classes' code and merged their results as boxed objects: about 1 process in 15
+     * prefilled TinyLlama Q4_K_M at 3 tok/s instead of 80 (LogCompilation: in {@link Gemm}'s
+     * kernel, {@code FloatVector.fma} saw {@code Float512Vector} 89.2%, {@code Float256Vector} 10.7%).
+     */
+    @SuppressWarnings("unchecked")
+    static final Class<? extends FloatVector> F_VECTOR = (Class<? extends FloatVector>) F.vectorType();
+    @SuppressWarnings("unchecked")
+    static final Class<? extends ShortVector> SW_VECTOR = (Class<? extends ShortVector>) SW.vectorType();
+    @SuppressWarnings("unchecked")
+    static final Class<? extends IntVector> I_VECTOR = (Class<? extends IntVector>) I.vectorType();
+    /**
      * Bytes that widen to {@link #SW}'s shorts (half a register): the Q4_0 and Q4_K dots keep their
      * activation quants as bytes and widen them as they load them ({@code vpmovsxbw}). Those two
      * read the most activation bytes per weight byte (Q4_0 as shorts: 256 + 128 bytes of offsets
