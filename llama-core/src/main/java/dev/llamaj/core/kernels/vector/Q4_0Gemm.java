@@ -1,9 +1,12 @@
 package dev.llamaj.core.kernels.vector;
 
 import static dev.llamaj.core.kernels.vector.Simd.F;
+import static dev.llamaj.core.kernels.vector.Simd.F_VECTOR;
 import static dev.llamaj.core.kernels.vector.Simd.I;
+import static dev.llamaj.core.kernels.vector.Simd.I_VECTOR;
 import static dev.llamaj.core.kernels.vector.Simd.L;
 import static dev.llamaj.core.kernels.vector.Simd.SW;
+import static dev.llamaj.core.kernels.vector.Simd.SW_VECTOR;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
@@ -40,6 +43,13 @@ import jdk.incubator.vector.VectorOperators;
  */
 final class Q4_0Gemm {
     private static final int TOKENS = Gemm.TOKENS;
+
+    @SuppressWarnings("unchecked")
+    private static final Class<? extends ByteVector> B128 = (Class<? extends ByteVector>) ByteVector.SPECIES_128.vectorType();
+    @SuppressWarnings("unchecked")
+    private static final Class<? extends ShortVector> S256 = (Class<? extends ShortVector>) ShortVector.SPECIES_256.vectorType();
+    @SuppressWarnings("unchecked")
+    private static final Class<? extends IntVector> I256 = (Class<? extends IntVector>) IntVector.SPECIES_256.vectorType();
 
     private Q4_0Gemm() {
     }
@@ -89,11 +99,13 @@ final class Q4_0Gemm {
                 d[r * nb + b] = Simd.f16At(seg, bo);
                 // the 16 quant bytes widened to shorts: low nibbles are elements 0-15, high ones 16-31, and
                 // shorts in natural order are the int pairs (2p, 2p+1), little-endian
-                ShortVector q = (ShortVector) ByteVector.fromMemorySegment(ByteVector.SPECIES_128, seg, bo + 2, Simd.LE)
-                        .convertShape(VectorOperators.B2S, ShortVector.SPECIES_256, 0);
+                // (cast to their exact classes for the reason Simd.F_VECTOR gives: these 128- and 256-bit shapes are
+                // the kind that polluted the 512-bit kernels' shared profiles, and theirs are polluted in turn)
+                ShortVector q = S256.cast(B128.cast(ByteVector.fromMemorySegment(ByteVector.SPECIES_128, seg, bo + 2, Simd.LE))
+                        .convertShape(VectorOperators.B2S, ShortVector.SPECIES_256, 0));
                 int wo = r * (cols / 2) + 16 * b;
-                q.and((short) 0xF).sub((short) 8).reinterpretAsInts().intoArray(w, wo);
-                q.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).sub((short) 8).reinterpretAsInts().intoArray(w, wo + 8);
+                I256.cast(q.and((short) 0xF).sub((short) 8).reinterpretAsInts()).intoArray(w, wo);
+                I256.cast(q.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).sub((short) 8).reinterpretAsInts()).intoArray(w, wo + 8);
             }
         }
     }
@@ -121,104 +133,107 @@ final class Q4_0Gemm {
     private static void kernel1(int[] w, float[] d, int r, int cols, short[] xq, float[] xd, int blk, float[] tile) {
         int nb = cols / 32;
         int half = cols / 2;
-        FloatVector f0 = FloatVector.zero(F);
+        FloatVector f0 = F_VECTOR.cast(FloatVector.zero(F));
         FloatVector f1 = f0;
         for (int b = 0; b < nb; b++) {
             int xo = (blk * nb + b) * 32 * TOKENS;
             int wo = r * half + 16 * b;
-            ShortVector c0 = ShortVector.zero(SW);
+            ShortVector c0 = SW_VECTOR.cast(ShortVector.zero(SW));
             ShortVector c1 = c0;
             for (int p = 0; p < 16; p++) {
                 int xp = xo + p * 2 * TOKENS;
-                ShortVector q = IntVector.broadcast(I, w[wo + p]).reinterpretAsShorts();
-                c0 = c0.add(ShortVector.fromArray(SW, xq, xp).mul(q));
-                c1 = c1.add(ShortVector.fromArray(SW, xq, xp + 2 * L).mul(q));
+                ShortVector q = I_VECTOR.cast(IntVector.broadcast(I, w[wo + p])).reinterpretAsShorts();
+                c0 = c0.add(SW_VECTOR.cast(ShortVector.fromArray(SW, xq, xp)).mul(q));
+                c1 = c1.add(SW_VECTOR.cast(ShortVector.fromArray(SW, xq, xp + 2 * L)).mul(q));
             }
             int so = (blk * nb + b) * TOKENS;
             float dw = d[r * nb + b];
             IntVector v;
-            v = c0.reinterpretAsInts();
-            f0 = ((FloatVector) v.add(v.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                    .convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, xd, so).mul(dw), f0);
-            v = c1.reinterpretAsInts();
-            f1 = ((FloatVector) v.add(v.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                    .convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, xd, so + L).mul(dw), f1);
+            v = I_VECTOR.cast(SW_VECTOR.cast(c0).reinterpretAsInts());
+            f0 = F_VECTOR.cast(v.add(v.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                    .convert(VectorOperators.I2F, 0)).fma(F_VECTOR.cast(FloatVector.fromArray(F, xd, so)).mul(dw), f0);
+            v = I_VECTOR.cast(SW_VECTOR.cast(c1).reinterpretAsInts());
+            f1 = F_VECTOR.cast(v.add(v.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                    .convert(VectorOperators.I2F, 0)).fma(F_VECTOR.cast(FloatVector.fromArray(F, xd, so + L)).mul(dw), f1);
         }
-        f0.intoArray(tile, r * TOKENS);
-        f1.intoArray(tile, r * TOKENS + L);
+        F_VECTOR.cast(f0).intoArray(tile, r * TOKENS);
+        F_VECTOR.cast(f1).intoArray(tile, r * TOKENS + L);
     }
 
     /**
      * Rows {@code r..r+3} of the panel against token block {@code blk}, into their tile lanes: per
      * block, 8 short accumulators of pair sums, then scaled into 8 float ones, all in registers.
+     * Loads, conversions and accumulators past their loops are cast to their exact classes
+     * ({@link Simd#F_VECTOR}), so that C2 binds every operation directly, whatever the JDK's
+     * shared vector methods have profiled.
      */
     private static void kernel4(int[] w, float[] d, int r, int cols, short[] xq, float[] xd, int blk, float[] tile) {
         int nb = cols / 32;
         int half = cols / 2;
-        FloatVector f00 = FloatVector.zero(F);
+        FloatVector f00 = F_VECTOR.cast(FloatVector.zero(F));
         FloatVector f01 = f00, f10 = f00, f11 = f00, f20 = f00, f21 = f00, f30 = f00, f31 = f00;
         for (int b = 0; b < nb; b++) {
             int xo = (blk * nb + b) * 32 * TOKENS;
             int wo = r * half + 16 * b;
-            ShortVector c00 = ShortVector.zero(SW);
+            ShortVector c00 = SW_VECTOR.cast(ShortVector.zero(SW));
             ShortVector c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
             for (int p = 0; p < 16; p++) {
                 int xp = xo + p * 2 * TOKENS;
-                ShortVector x0 = ShortVector.fromArray(SW, xq, xp);
-                ShortVector x1 = ShortVector.fromArray(SW, xq, xp + 2 * L);
-                ShortVector q = IntVector.broadcast(I, w[wo + p]).reinterpretAsShorts();
+                ShortVector x0 = SW_VECTOR.cast(ShortVector.fromArray(SW, xq, xp));
+                ShortVector x1 = SW_VECTOR.cast(ShortVector.fromArray(SW, xq, xp + 2 * L));
+                ShortVector q = I_VECTOR.cast(IntVector.broadcast(I, w[wo + p])).reinterpretAsShorts();
                 c00 = c00.add(x0.mul(q));
                 c01 = c01.add(x1.mul(q));
-                q = IntVector.broadcast(I, w[half + wo + p]).reinterpretAsShorts();
+                q = I_VECTOR.cast(IntVector.broadcast(I, w[half + wo + p])).reinterpretAsShorts();
                 c10 = c10.add(x0.mul(q));
                 c11 = c11.add(x1.mul(q));
-                q = IntVector.broadcast(I, w[2 * half + wo + p]).reinterpretAsShorts();
+                q = I_VECTOR.cast(IntVector.broadcast(I, w[2 * half + wo + p])).reinterpretAsShorts();
                 c20 = c20.add(x0.mul(q));
                 c21 = c21.add(x1.mul(q));
-                q = IntVector.broadcast(I, w[3 * half + wo + p]).reinterpretAsShorts();
+                q = I_VECTOR.cast(IntVector.broadcast(I, w[3 * half + wo + p])).reinterpretAsShorts();
                 c30 = c30.add(x0.mul(q));
                 c31 = c31.add(x1.mul(q));
             }
             int so = (blk * nb + b) * TOKENS;
-            FloatVector s0 = FloatVector.fromArray(F, xd, so);
-            FloatVector s1 = FloatVector.fromArray(F, xd, so + L);
+            FloatVector s0 = F_VECTOR.cast(FloatVector.fromArray(F, xd, so));
+            FloatVector s1 = F_VECTOR.cast(FloatVector.fromArray(F, xd, so + L));
             int db = r * nb + b;
             // each block's sums to floats written out, not in a helper: C2 stops inlining this method's own
             // calls past a size budget (the Vector API's are always inlined), and a vector crossing a call is boxed
             IntVector v;
-            v = c00.reinterpretAsInts();
-            f00 = ((FloatVector) v.add(v.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+            v = I_VECTOR.cast(SW_VECTOR.cast(c00).reinterpretAsInts());
+            f00 = F_VECTOR.cast(v.add(v.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
                     .convert(VectorOperators.I2F, 0)).fma(s0.mul(d[db]), f00);
-            v = c01.reinterpretAsInts();
-            f01 = ((FloatVector) v.add(v.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+            v = I_VECTOR.cast(SW_VECTOR.cast(c01).reinterpretAsInts());
+            f01 = F_VECTOR.cast(v.add(v.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
                     .convert(VectorOperators.I2F, 0)).fma(s1.mul(d[db]), f01);
-            v = c10.reinterpretAsInts();
-            f10 = ((FloatVector) v.add(v.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+            v = I_VECTOR.cast(SW_VECTOR.cast(c10).reinterpretAsInts());
+            f10 = F_VECTOR.cast(v.add(v.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
                     .convert(VectorOperators.I2F, 0)).fma(s0.mul(d[nb + db]), f10);
-            v = c11.reinterpretAsInts();
-            f11 = ((FloatVector) v.add(v.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+            v = I_VECTOR.cast(SW_VECTOR.cast(c11).reinterpretAsInts());
+            f11 = F_VECTOR.cast(v.add(v.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
                     .convert(VectorOperators.I2F, 0)).fma(s1.mul(d[nb + db]), f11);
-            v = c20.reinterpretAsInts();
-            f20 = ((FloatVector) v.add(v.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+            v = I_VECTOR.cast(SW_VECTOR.cast(c20).reinterpretAsInts());
+            f20 = F_VECTOR.cast(v.add(v.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
                     .convert(VectorOperators.I2F, 0)).fma(s0.mul(d[2 * nb + db]), f20);
-            v = c21.reinterpretAsInts();
-            f21 = ((FloatVector) v.add(v.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+            v = I_VECTOR.cast(SW_VECTOR.cast(c21).reinterpretAsInts());
+            f21 = F_VECTOR.cast(v.add(v.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
                     .convert(VectorOperators.I2F, 0)).fma(s1.mul(d[2 * nb + db]), f21);
-            v = c30.reinterpretAsInts();
-            f30 = ((FloatVector) v.add(v.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+            v = I_VECTOR.cast(SW_VECTOR.cast(c30).reinterpretAsInts());
+            f30 = F_VECTOR.cast(v.add(v.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
                     .convert(VectorOperators.I2F, 0)).fma(s0.mul(d[3 * nb + db]), f30);
-            v = c31.reinterpretAsInts();
-            f31 = ((FloatVector) v.add(v.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+            v = I_VECTOR.cast(SW_VECTOR.cast(c31).reinterpretAsInts());
+            f31 = F_VECTOR.cast(v.add(v.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
                     .convert(VectorOperators.I2F, 0)).fma(s1.mul(d[3 * nb + db]), f31);
         }
         int to = r * TOKENS;
-        f00.intoArray(tile, to);
-        f01.intoArray(tile, to + L);
-        f10.intoArray(tile, to + TOKENS);
-        f11.intoArray(tile, to + TOKENS + L);
-        f20.intoArray(tile, to + 2 * TOKENS);
-        f21.intoArray(tile, to + 2 * TOKENS + L);
-        f30.intoArray(tile, to + 3 * TOKENS);
-        f31.intoArray(tile, to + 3 * TOKENS + L);
+        F_VECTOR.cast(f00).intoArray(tile, to);
+        F_VECTOR.cast(f01).intoArray(tile, to + L);
+        F_VECTOR.cast(f10).intoArray(tile, to + TOKENS);
+        F_VECTOR.cast(f11).intoArray(tile, to + TOKENS + L);
+        F_VECTOR.cast(f20).intoArray(tile, to + 2 * TOKENS);
+        F_VECTOR.cast(f21).intoArray(tile, to + 2 * TOKENS + L);
+        F_VECTOR.cast(f30).intoArray(tile, to + 3 * TOKENS);
+        F_VECTOR.cast(f31).intoArray(tile, to + 3 * TOKENS + L);
     }
 }

@@ -364,6 +364,51 @@ class VectorMatmulTest {
         }
     }
 
+    /**
+     * The Q4_0 batch kernel ({@link Q4_0Gemm}) at its largest 16-bit lane sums: every quant 0
+     * ({@code q - 8 = -8}) against activations that all round to {@code -127}, so each lane pair
+     * adds 2·16·8·127 = 32512, the bound its Javadoc states. A wrapped sum is off by about 65536
+     * products; the float sums are allowed the few ulps of their order (1e-6 relative: every
+     * product has one sign). Ten rows: two 4-row tiles and two single rows; five tokens.
+     */
+    @Test
+    void q4_0BatchSumsAreExactAtTheirLargest() {
+        GgmlType type = GgmlType.Q4_0;
+        int cols = 1024;
+        int rows = 10;
+        TensorFormat format = TensorFormat.of(type);
+        try (Arena arena = Arena.ofShared()) {
+            int blockBytes = type.blockBytes();
+            long rowBytes = (long) cols / type.blockSize() * blockBytes;
+            java.lang.foreign.MemorySegment w = arena.allocate(rowBytes * rows, 64);
+            for (long b = 0; b < rowBytes * rows; b += blockBytes) {
+                byte[] block = new byte[blockBytes];
+                put16(block, 0, Float.floatToFloat16(1f)); // scale 1, quants 0
+                java.lang.foreign.MemorySegment.copy(block, 0, w, java.lang.foreign.ValueLayout.JAVA_BYTE, b, blockBytes);
+            }
+            Tensor t = new Tensor("w", type, new long[] {cols, rows}, w);
+            float[] x = new float[TOKENS * cols];
+            Arrays.fill(x, -1f);
+            float[] got = multiply(t, x, TOKENS);
+            RoundedRows rounded = new RoundedRows();
+            rounded.prepare(VectorKernels.dotFor(type).rounding(), TOKENS, cols);
+            float[] row = new float[cols];
+            for (int tok = 0; tok < TOKENS; tok++) {
+                rounded.round(x, tok);
+                double[] xr = decoded(rounded, x, tok, cols);
+                assertEquals(-127, rounded.quants[tok * cols], "the activations' quant");
+                for (int r = 0; r < rows; r++) {
+                    format.dequantize(w, (long) r * cols, row, 0, cols);
+                    double expected = 0;
+                    for (int i = 0; i < cols; i++) {
+                        expected += row[i] * xr[i];
+                    }
+                    assertEquals(expected, got[tok * rows + r], 1e-6 * Math.abs(expected), "row " + r + " token " + tok);
+                }
+            }
+        }
+    }
+
     private static void put16(byte[] block, int at, short v) {
         block[at] = (byte) v;
         block[at + 1] = (byte) (v >> 8);
