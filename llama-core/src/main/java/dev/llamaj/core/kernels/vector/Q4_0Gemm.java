@@ -143,8 +143,8 @@ final class Q4_0Gemm {
             for (int p = 0; p < 16; p++) {
                 int xp = xo + p * 2 * TOKENS;
                 ShortVector q = I_VECTOR.cast(IntVector.broadcast(I, w[wo + p])).reinterpretAsShorts();
-                c0 = c0.add(SW_VECTOR.cast(ShortVector.fromArray(SW, xq, xp)).mul(q));
-                c1 = c1.add(SW_VECTOR.cast(ShortVector.fromArray(SW, xq, xp + 2 * L)).mul(q));
+                c0 = SW_VECTOR.cast(ShortVector.fromArray(SW, xq, xp)).mul(q).add(c0);
+                c1 = SW_VECTOR.cast(ShortVector.fromArray(SW, xq, xp + 2 * L)).mul(q).add(c1);
             }
             int so = (blk * nb + b) * TOKENS;
             float dw = d[r * nb + b];
@@ -164,8 +164,9 @@ final class Q4_0Gemm {
      * Rows {@code r..r+3} of the panel against token block {@code blk}, into their tile lanes: per
      * block, 8 short accumulators of pair sums, then scaled into 8 float ones, all in registers.
      * Loads, conversions and accumulators past their loops are cast to their exact classes
-     * ({@link Simd#F_VECTOR}), so that C2 binds every operation directly, whatever the JDK's
-     * shared vector methods have profiled.
+     * ({@link Simd#F_VECTOR}), and inside a loop the accumulator is the argument, never the
+     * receiver ({@code x.mul(q).add(c)}: C2 types a loop's accumulator by its declared class), so
+     * that C2 binds every operation directly, whatever the JDK's shared vector methods have profiled.
      */
     private static void kernel4(int[] w, float[] d, int r, int cols, short[] xq, float[] xd, int blk, float[] tile) {
         int nb = cols / 32;
@@ -182,17 +183,17 @@ final class Q4_0Gemm {
                 ShortVector x0 = SW_VECTOR.cast(ShortVector.fromArray(SW, xq, xp));
                 ShortVector x1 = SW_VECTOR.cast(ShortVector.fromArray(SW, xq, xp + 2 * L));
                 ShortVector q = I_VECTOR.cast(IntVector.broadcast(I, w[wo + p])).reinterpretAsShorts();
-                c00 = c00.add(x0.mul(q));
-                c01 = c01.add(x1.mul(q));
+                c00 = x0.mul(q).add(c00);
+                c01 = x1.mul(q).add(c01);
                 q = I_VECTOR.cast(IntVector.broadcast(I, w[half + wo + p])).reinterpretAsShorts();
-                c10 = c10.add(x0.mul(q));
-                c11 = c11.add(x1.mul(q));
+                c10 = x0.mul(q).add(c10);
+                c11 = x1.mul(q).add(c11);
                 q = I_VECTOR.cast(IntVector.broadcast(I, w[2 * half + wo + p])).reinterpretAsShorts();
-                c20 = c20.add(x0.mul(q));
-                c21 = c21.add(x1.mul(q));
+                c20 = x0.mul(q).add(c20);
+                c21 = x1.mul(q).add(c21);
                 q = I_VECTOR.cast(IntVector.broadcast(I, w[3 * half + wo + p])).reinterpretAsShorts();
-                c30 = c30.add(x0.mul(q));
-                c31 = c31.add(x1.mul(q));
+                c30 = x0.mul(q).add(c30);
+                c31 = x1.mul(q).add(c31);
             }
             int so = (blk * nb + b) * TOKENS;
             FloatVector s0 = F_VECTOR.cast(FloatVector.fromArray(F, xd, so));
