@@ -318,31 +318,27 @@ class VectorMatmulTest {
         int rows = 2;
         TensorFormat format = TensorFormat.of(type);
         try (Arena arena = Arena.ofShared()) {
-            int blockBytes = type.blockBytes();
-            long rowBytes = (long) cols / type.blockSize() * blockBytes;
-            java.lang.foreign.MemorySegment w = arena.allocate(rowBytes * rows, 64);
-            for (long b = 0; b < rowBytes * rows; b += blockBytes) {
-                byte[] block = new byte[blockBytes];
-                short one = Float.floatToFloat16(1f);
-                switch (type) {
-                    case Q4_0 -> put16(block, 0, one); // quants 0: q - 8 = -8
-                    case Q8_0 -> {
-                        put16(block, 0, one);
-                        Arrays.fill(block, 2, 34, (byte) -128);
-                    }
-                    case Q4_K -> {
-                        put16(block, 0, one);
-                        put16(block, 2, one);
-                        Arrays.fill(block, 4, 144, (byte) 0xFF); // scales, minimums 63; quants 15
-                    }
-                    case Q6_K -> {
-                        Arrays.fill(block, 192, 208, (byte) -128); // quants 0: q - 32 = -32
-                        put16(block, 208, one);
-                    }
-                    default -> throw new IllegalArgumentException(type.toString());
+            long rowBytes = (long) cols / type.blockSize() * type.blockBytes();
+            byte[] block = new byte[type.blockBytes()];
+            short one = Float.floatToFloat16(1f);
+            switch (type) {
+                case Q4_0 -> put16(block, 0, one); // quants 0: q - 8 = -8
+                case Q8_0 -> {
+                    put16(block, 0, one);
+                    Arrays.fill(block, 2, 34, (byte) -128);
                 }
-                java.lang.foreign.MemorySegment.copy(block, 0, w, java.lang.foreign.ValueLayout.JAVA_BYTE, b, blockBytes);
+                case Q4_K -> {
+                    put16(block, 0, one);
+                    put16(block, 2, one);
+                    Arrays.fill(block, 4, 144, (byte) 0xFF); // scales, minimums 63; quants 15
+                }
+                case Q6_K -> {
+                    Arrays.fill(block, 192, 208, (byte) -128); // quants 0: q - 32 = -32
+                    put16(block, 208, one);
+                }
+                default -> throw new IllegalArgumentException(type.toString());
             }
+            java.lang.foreign.MemorySegment w = repeated(arena, block, rows * cols / type.blockSize());
             float[] x = new float[cols];
             Arrays.fill(x, -1f);
             RowDot dot = VectorKernels.dotFor(type);
@@ -378,14 +374,9 @@ class VectorMatmulTest {
         int rows = 10;
         TensorFormat format = TensorFormat.of(type);
         try (Arena arena = Arena.ofShared()) {
-            int blockBytes = type.blockBytes();
-            long rowBytes = (long) cols / type.blockSize() * blockBytes;
-            java.lang.foreign.MemorySegment w = arena.allocate(rowBytes * rows, 64);
-            for (long b = 0; b < rowBytes * rows; b += blockBytes) {
-                byte[] block = new byte[blockBytes];
-                put16(block, 0, Float.floatToFloat16(1f)); // scale 1, quants 0
-                java.lang.foreign.MemorySegment.copy(block, 0, w, java.lang.foreign.ValueLayout.JAVA_BYTE, b, blockBytes);
-            }
+            byte[] block = new byte[type.blockBytes()];
+            put16(block, 0, Float.floatToFloat16(1f)); // scale 1, quants 0
+            java.lang.foreign.MemorySegment w = repeated(arena, block, rows * cols / type.blockSize());
             Tensor t = new Tensor("w", type, new long[] {cols, rows}, w);
             float[] x = new float[TOKENS * cols];
             Arrays.fill(x, -1f);
@@ -407,6 +398,16 @@ class VectorMatmulTest {
                 }
             }
         }
+    }
+
+    /** {@code count} copies of {@code block}, end to end, in memory of {@code arena}. */
+    private static java.lang.foreign.MemorySegment repeated(Arena arena, byte[] block, int count) {
+        java.lang.foreign.MemorySegment w = arena.allocate((long) block.length * count, 64);
+        for (int b = 0; b < count; b++) {
+            java.lang.foreign.MemorySegment.copy(block, 0, w, java.lang.foreign.ValueLayout.JAVA_BYTE, (long) b * block.length,
+                    block.length);
+        }
+        return w;
     }
 
     private static void put16(byte[] block, int at, short v) {
