@@ -1,8 +1,11 @@
 package dev.llamaj.core.kernels.vector;
 
 import static dev.llamaj.core.kernels.vector.Simd.B;
+import static dev.llamaj.core.kernels.vector.Simd.B_VECTOR;
 import static dev.llamaj.core.kernels.vector.Simd.F;
+import static dev.llamaj.core.kernels.vector.Simd.F_VECTOR;
 import static dev.llamaj.core.kernels.vector.Simd.IB;
+import static dev.llamaj.core.kernels.vector.Simd.IB_VECTOR;
 import static dev.llamaj.core.kernels.vector.Simd.L;
 import static dev.llamaj.core.kernels.vector.Simd.LE;
 import static jdk.incubator.vector.VectorOperators.B2F;
@@ -18,7 +21,9 @@ import jdk.incubator.vector.VectorOperators;
 /**
  * Weight rows decoded to floats for the prefill kernel, vectorized for the main formats (the
  * same float operations, in the same order, as the reference formats of {@code tensor}); the
- * others use the reference decoder.
+ * others use the reference decoder. Every vector is cast to its exact class where it comes from a
+ * load, a conversion or a reinterpretation, for the reason {@link Simd#F_VECTOR} gives: these run
+ * in the prefill, which nothing primes.
  */
 final class Dequant {
     private Dequant() {
@@ -43,7 +48,7 @@ final class Dequant {
             long bo = at + 34L * b;
             float d = Simd.f16At(seg, bo);
             for (int g = 0; g < 32; g += L) {
-                ((FloatVector) ByteVector.fromMemorySegment(B, seg, bo + 2 + g, LE).convertShape(B2F, F, 0)).mul(d)
+                F_VECTOR.cast(B_VECTOR.cast(ByteVector.fromMemorySegment(B, seg, bo + 2 + g, LE)).convertShape(B2F, F, 0)).mul(d)
                         .intoArray(out, 32 * b + g);
             }
         }
@@ -54,10 +59,11 @@ final class Dequant {
             long bo = at + 18L * b;
             float d = Simd.f16At(seg, bo);
             for (int h = 0; h < 16; h += L) {
-                ByteVector v = ByteVector.fromMemorySegment(B, seg, bo + 2 + h, LE);
-                ByteVector hi = (ByteVector) v.reinterpretShape(IB, 0).lanewise(VectorOperators.LSHR, 4).reinterpretShape(B, 0);
-                ((FloatVector) v.and((byte) 0xF).sub((byte) 8).convertShape(B2F, F, 0)).mul(d).intoArray(out, 32 * b + h);
-                ((FloatVector) hi.and((byte) 0xF).sub((byte) 8).convertShape(B2F, F, 0)).mul(d).intoArray(out, 32 * b + 16 + h);
+                ByteVector v = B_VECTOR.cast(ByteVector.fromMemorySegment(B, seg, bo + 2 + h, LE));
+                ByteVector hi = B_VECTOR.cast(IB_VECTOR.cast(v.reinterpretShape(IB, 0))
+                        .lanewise(VectorOperators.LSHR, 4).reinterpretShape(B, 0));
+                F_VECTOR.cast(v.and((byte) 0xF).sub((byte) 8).convertShape(B2F, F, 0)).mul(d).intoArray(out, 32 * b + h);
+                F_VECTOR.cast(hi.and((byte) 0xF).sub((byte) 8).convertShape(B2F, F, 0)).mul(d).intoArray(out, 32 * b + 16 + h);
             }
         }
     }
@@ -87,11 +93,12 @@ final class Dequant {
                     float scale = d * sc;
                     float min = dmin * m;
                     for (int l = 0; l < 32; l += L) {
-                        ByteVector v = ByteVector.fromMemorySegment(B, seg, bo + 16 + 32 * j + l, LE);
+                        ByteVector v = B_VECTOR.cast(ByteVector.fromMemorySegment(B, seg, bo + 16 + 32 * j + l, LE));
                         if (h == 1) {
-                            v = (ByteVector) v.reinterpretShape(IB, 0).lanewise(VectorOperators.LSHR, 4).reinterpretShape(B, 0);
+                            v = B_VECTOR.cast(IB_VECTOR.cast(v.reinterpretShape(IB, 0))
+                                    .lanewise(VectorOperators.LSHR, 4).reinterpretShape(B, 0));
                         }
-                        ((FloatVector) v.and((byte) 0xF).convertShape(B2F, F, 0)).mul(scale).sub(min)
+                        F_VECTOR.cast(B_VECTOR.cast(v).and((byte) 0xF).convertShape(B2F, F, 0)).mul(scale).sub(min)
                                 .intoArray(out, 256 * b + 64 * j + 32 * h + l);
                     }
                 }
@@ -106,16 +113,18 @@ final class Dequant {
             for (int n = 0; n < 2; n++) {
                 for (int k = 0; k < 4; k++) {
                     for (int l = 0; l < 32; l += L) {
-                        ByteVector ql = ByteVector.fromMemorySegment(B, seg, bo + 64 * n + l + 32 * (k & 1), LE);
+                        ByteVector ql = B_VECTOR.cast(ByteVector.fromMemorySegment(B, seg, bo + 64 * n + l + 32 * (k & 1), LE));
                         if (k >= 2) {
-                            ql = (ByteVector) ql.reinterpretShape(IB, 0).lanewise(VectorOperators.LSHR, 4).reinterpretShape(B, 0);
+                            ql = B_VECTOR.cast(IB_VECTOR.cast(ql.reinterpretShape(IB, 0))
+                                    .lanewise(VectorOperators.LSHR, 4).reinterpretShape(B, 0));
                         }
-                        ByteVector qh = ByteVector.fromMemorySegment(B, seg, bo + 128 + 32 * n + l, LE);
-                        qh = (ByteVector) qh.reinterpretShape(IB, 0).lanewise(VectorOperators.LSHR, 2 * k).reinterpretShape(B, 0);
-                        ByteVector q = ql.and((byte) 0xF).or(qh.and((byte) 3).mul((byte) 16)).sub((byte) 32);
+                        ByteVector qh = B_VECTOR.cast(ByteVector.fromMemorySegment(B, seg, bo + 128 + 32 * n + l, LE));
+                        qh = B_VECTOR.cast(IB_VECTOR.cast(qh.reinterpretShape(IB, 0))
+                                .lanewise(VectorOperators.LSHR, 2 * k).reinterpretShape(B, 0));
+                        ByteVector q = B_VECTOR.cast(ql).and((byte) 0xF).or(qh.and((byte) 3).mul((byte) 16)).sub((byte) 32);
                         int e = 128 * n + 32 * k + l;
                         float scale = d * seg.get(ValueLayout.JAVA_BYTE, bo + 192 + e / 16);
-                        ((FloatVector) q.convertShape(B2F, F, 0)).mul(scale).intoArray(out, 256 * b + e);
+                        F_VECTOR.cast(q.convertShape(B2F, F, 0)).mul(scale).intoArray(out, 256 * b + e);
                     }
                 }
             }

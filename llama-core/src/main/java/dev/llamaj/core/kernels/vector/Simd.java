@@ -60,6 +60,10 @@ final class Simd {
     static final Class<? extends ShortVector> SW_VECTOR = (Class<? extends ShortVector>) SW.vectorType();
     @SuppressWarnings("unchecked")
     static final Class<? extends IntVector> I_VECTOR = (Class<? extends IntVector>) I.vectorType();
+    @SuppressWarnings("unchecked")
+    static final Class<? extends ByteVector> B_VECTOR = (Class<? extends ByteVector>) B.vectorType();
+    @SuppressWarnings("unchecked")
+    static final Class<? extends IntVector> IB_VECTOR = (Class<? extends IntVector>) IB.vectorType();
     /**
      * Bytes that widen to {@link #SW}'s shorts (half a register): the Q4_0 and Q4_K dots keep their
      * activation quants as bytes and widen them as they load them ({@code vpmovsxbw}). Those two
