@@ -19,7 +19,9 @@ import jdk.incubator.vector.FloatVector;
  * costs 2 vector loads and {@code ROWS} scalar broadcasts for {@code 2·ROWS} multiply-adds, and
  * the result lanes are tokens. {@code ROWS} is 8 because C2 kept 24 accumulators (12 rows) in
  * registers only by boxing vectors inside the loop (4× slower), and 10 rows measured no faster
- * than 8. With 16 vector registers (AVX2) some accumulators spill: slower, still correct.
+ * than 8. (Both measured before the exact-class casts below; that boxing may have been the
+ * shared-profile effect they remove. Not re-measured.) With 16 vector registers (AVX2) some
+ * accumulators spill: slower, still correct.
  *
  * <p>The activations are the rounded ones decoded back to floats (q·d), so the products are
  * those llama.cpp's integer dot products add up, summed in float instead of in int32 (a
@@ -142,9 +144,9 @@ final class Gemm {
     }
 
     /**
-     * The 8-row tile. Its loads are cast to {@link Simd#F_VECTOR}, so that C2 calls the operations
-     * on them directly whatever the JDK's shared vector methods have profiled (see there): the
-     * accumulators are then of that class too, being the results of its operations.
+     * The 8-row tile. Its loads are cast to {@link Simd#F_VECTOR}, and its accumulators again after
+     * the loop (where C2 types them by their declared class), so that C2 calls every operation on
+     * them directly, whatever the JDK's shared vector methods have profiled (see there).
      */
     private static void kernel8(float[] w, int cols, float[] xp, int xo, int k0, int k1, float[] tile) {
         FloatVector z = F_VECTOR.cast(FloatVector.zero(F));
