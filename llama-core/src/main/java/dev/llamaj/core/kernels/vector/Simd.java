@@ -43,8 +43,8 @@ final class Simd {
     /** Shorts filling a whole register (32 with AVX-512), for the {@link #SHORT_PRODUCTS} dots. */
     static final VectorSpecies<Short> SW = VectorSpecies.of(short.class, F.vectorShape());
     /**
-     * The concrete classes of {@link #F}'s and {@link #SW}'s vectors, for the batch kernels to cast
-     * their loads to: C2 turns {@code Class.cast} of a constant class into a type check, and the
+     * The concrete classes of the vectors of {@link #F}, {@link #SW}, {@link #I}, {@link #B} and
+     * {@link #IB}, for the prefill kernels and decoders to cast their loads and conversions to: C2 turns {@code Class.cast} of a constant class into a type check, and the
      * class is final, so every operation on the value is a direct call. Why: a load's exact type
      * is known only once the Vector API intrinsics are inlined, which C2 does late, after it has
      * chosen how to call the operations on it; until then it reads the receiver types that the
