@@ -1,6 +1,9 @@
 package dev.llamaj.core.kernels.vector;
 
 import static dev.llamaj.core.kernels.vector.Simd.F;
+import static dev.llamaj.core.kernels.vector.Simd.F_VECTOR;
+import static dev.llamaj.core.kernels.vector.Simd.I_VECTOR;
+import static dev.llamaj.core.kernels.vector.Simd.SW_VECTOR;
 import static dev.llamaj.core.kernels.vector.Simd.I;
 import static dev.llamaj.core.kernels.vector.Simd.IB;
 import static dev.llamaj.core.kernels.vector.Simd.B;
@@ -106,6 +109,10 @@ final class BlockDots {
      * runs alone or beside others).
      */
     private static void q8_0Rows(MemorySegment w, long off, long stride, int nrows, RoundedRows x, int row, float[] scratch) {
+        if (nrows == 1) {
+            q8_0Row(w, off, x, row, scratch);
+            return;
+        }
         int quads = x.cols / 128;
         byte[] xs = x.q4_0Quads;
         float[] dx = x.quadScales;
@@ -142,6 +149,47 @@ final class BlockDots {
                         .intoArray(scratch, k * L);
             }
         }
+    }
+
+    /**
+     * {@link #q8_0Rows} for one row, its sum in a register from quad to quad: the same operations in
+     * the same order (so the same bits), without the scratch's store and load per quad, whose
+     * latency bound a row alone. Its lanes in {@code scratch[0 .. L)}. Values are cast to their
+     * exact classes, as in {@link Gemm}.
+     */
+    private static void q8_0Row(MemorySegment w, long off, RoundedRows x, int row, float[] scratch) {
+        int quads = x.cols / 128;
+        byte[] xs = x.q4_0Quads;
+        float[] dx = x.quadScales;
+        FloatVector acc = F_VECTOR.cast(FloatVector.zero(F));
+        for (int g = 0; g < quads; g++) {
+            int xg = row * quads + g;
+            int xq = 128 * xg;
+            ShortVector x0 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq)).convertShape(B2S, Simd.SW, 0));
+            ShortVector x1 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq + 32)).convertShape(B2S, Simd.SW, 0));
+            ShortVector x2 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq + 64)).convertShape(B2S, Simd.SW, 0));
+            ShortVector x3 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq + 96)).convertShape(B2S, Simd.SW, 0));
+            FloatVector dxs = F_VECTOR.cast(FloatVector.fromArray(F, dx, 16 * xg));
+            long bo = off + 136L * g;
+            ByteVector l0 = BI_VECTOR.cast(ByteVector.fromMemorySegment(BI, w, bo, LE));
+            ByteVector l1 = BI_VECTOR.cast(ByteVector.fromMemorySegment(BI, w, bo + 56, LE));
+            ShortVector a = SW_VECTOR.cast(BI_VECTOR.cast(Q8_FIRST_HALVES.selectFrom(l0, l1)).reinterpretAsShorts());
+            ShortVector b = SW_VECTOR.cast(BI_VECTOR.cast(Q8_SECOND_HALVES.selectFrom(BI_VECTOR.cast(ByteVector.fromMemorySegment(BI, w, bo + 18, LE)),
+                    BI_VECTOR.cast(ByteVector.fromMemorySegment(BI, w, bo + 72, LE)))).reinterpretAsShorts());
+            ShortVector pa = a.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(x0)
+                    .add(SW_VECTOR.cast(a.lanewise(VectorOperators.ASHR, 8)).mul(x2));
+            ShortVector pb = b.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(x1)
+                    .add(SW_VECTOR.cast(b.lanewise(VectorOperators.ASHR, 8)).mul(x3));
+            IntVector ia = I_VECTOR.cast(SW_VECTOR.cast(pa).reinterpretAsInts());
+            IntVector ib = I_VECTOR.cast(SW_VECTOR.cast(pb).reinterpretAsInts());
+            IntVector sums = ia.lanewise(VectorOperators.ASHR, 16).add(ib.lanewise(VectorOperators.ASHR, 16))
+                    .add(ia.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                            .add(ib.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)));
+            FloatVector scale = F_VECTOR.cast(I_VECTOR.cast(BI_VECTOR.cast(Q8_SCALES.selectFrom(l0, l1)).reinterpretAsInts())
+                    .lanewise(VectorOperators.ASHR, 3).and(Simd.F16_IN_FLOAT).reinterpretAsFloats()).mul(dxs);
+            acc = F_VECTOR.cast(I_VECTOR.cast(sums).convert(VectorOperators.I2F, 0)).fma(scale, acc);
+        }
+        F_VECTOR.cast(acc).intoArray(scratch, 0);
     }
 
     /** The blocks of a Q8_0 row past its last whole quad, by the scalar path. */
@@ -306,6 +354,10 @@ final class BlockDots {
      * whether a row runs alone or beside others).
      */
     private static void q4_0Rows(MemorySegment w, long off, long stride, int nrows, RoundedRows x, int row, float[] scratch) {
+        if (nrows == 1) {
+            q4_0Row(w, off, x, row, scratch);
+            return;
+        }
         int quads = x.cols / 128;
         byte[] xs = x.q4_0Quads;
         int[] offsets = x.q4_0QuadOffsets;
@@ -343,6 +395,45 @@ final class BlockDots {
         }
     }
 
+    /**
+     * {@link #q4_0Rows} for one row, its sum in a register from quad to quad: the same operations in
+     * the same order (so the same bits), without the scratch's store and load per quad. With them
+     * a quad's fma waited on the last one's store (about 13 cycles a quad in cache, on an AMD EPYC
+     * Zen 5 core): JMH 5632x2048, 1 thread, one row after another, 570 us from DRAM with the
+     * scratch against 377 with the register (312 in cache). Its lanes in {@code scratch[0 .. L)}.
+     */
+    private static void q4_0Row(MemorySegment w, long off, RoundedRows x, int row, float[] scratch) {
+        int quads = x.cols / 128;
+        byte[] xs = x.q4_0Quads;
+        int[] offsets = x.q4_0QuadOffsets;
+        float[] dx = x.quadScales;
+        FloatVector acc = F_VECTOR.cast(FloatVector.zero(F));
+        for (int g = 0; g < quads; g++) {
+            int xg = row * quads + g;
+            int xq = 128 * xg;
+            ShortVector x0 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq)).convertShape(B2S, Simd.SW, 0));
+            ShortVector x1 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq + 32)).convertShape(B2S, Simd.SW, 0));
+            ShortVector x2 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq + 64)).convertShape(B2S, Simd.SW, 0));
+            ShortVector x3 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq + 96)).convertShape(B2S, Simd.SW, 0));
+            IntVector offs = I_VECTOR.cast(IntVector.fromArray(I, offsets, 16 * xg));
+            FloatVector dxs = F_VECTOR.cast(FloatVector.fromArray(F, dx, 16 * xg));
+            long bo = off + 72L * g;
+            ByteVector first = BI_VECTOR.cast(ByteVector.fromMemorySegment(BI, w, bo, LE));
+            IntVector q = I_VECTOR.cast(QUAD_QUANTS.selectFrom(first, BI_VECTOR.cast(ByteVector.fromMemorySegment(BI, w, bo + 8, LE)))
+                    .reinterpretAsInts());
+            IntVector prod = I_VECTOR.cast(SW_VECTOR.cast(q.and(Simd.LOW_NIBBLES).reinterpretAsShorts()).mul(x0)
+                    .add(SW_VECTOR.cast(q.lanewise(VectorOperators.LSHR, 4).and(Simd.LOW_NIBBLES).reinterpretAsShorts()).mul(x1))
+                    .add(SW_VECTOR.cast(q.lanewise(VectorOperators.LSHR, 8).and(Simd.LOW_NIBBLES).reinterpretAsShorts()).mul(x2)
+                            .add(SW_VECTOR.cast(q.lanewise(VectorOperators.LSHR, 12).and(Simd.LOW_NIBBLES).reinterpretAsShorts()).mul(x3)))
+                    .reinterpretAsInts());
+            IntVector sums = prod.add(prod.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).add(offs);
+            FloatVector scale = F_VECTOR.cast(I_VECTOR.cast(BI_VECTOR.cast(first.rearrange(QUAD_SCALES)).reinterpretAsInts())
+                    .lanewise(VectorOperators.ASHR, 3).and(Simd.F16_IN_FLOAT).reinterpretAsFloats()).mul(dxs);
+            acc = F_VECTOR.cast(sums.convert(VectorOperators.I2F, 0)).fma(scale, acc);
+        }
+        F_VECTOR.cast(acc).intoArray(scratch, 0);
+    }
+
     /** The blocks of a Q4_0 row past its last whole quad, by the scalar path. */
     private static float q4_0Tail(MemorySegment w, long off, RoundedRows x, int row) {
         int nb = x.cols / 32;
@@ -353,6 +444,10 @@ final class BlockDots {
         return tail;
     }
 
+    @SuppressWarnings("unchecked")
+    private static final Class<? extends ByteVector> BW_VECTOR = (Class<? extends ByteVector>) Simd.BW.vectorType();
+    @SuppressWarnings("unchecked")
+    private static final Class<? extends ByteVector> BI_VECTOR = (Class<? extends ByteVector>) VectorSpecies.of(byte.class, I.vectorShape()).vectorType();
     /** Bytes in a register of {@link Simd#I}'s shape: one load holds a whole 18-byte Q4_0 block. */
     private static final jdk.incubator.vector.VectorSpecies<Byte> BI = VectorSpecies.of(byte.class, I.vectorShape());
     /** One Q4_0 block at {@code bo} by the plain integer loop (activation quants at {@code xq}, scale {@code s}): the reference the vector paths match. */

@@ -11,6 +11,13 @@ final class RoundedRows {
     Rounding rounding;
     int cols;
     float[] floats = new float[0];
+    /**
+     * F16-rounded activations times 2^112, for {@link FloatDots#F16}'s row dot, which reads each weight
+     * into a float's place ({@link Simd#f16Down}: the weight times 2^-112). Exact: an F16 value is at
+     * most 65504 &lt; 2^16, so the product stays below 2^128, and each product of the two is the
+     * float product of the F16 values.
+     */
+    float[] floatsUp = new float[0];
     byte[] quants = new byte[0];
     /**
      * Q8_0/Q8_K quants widened to 16 bits once per row, so the Q8_0 dot under 512 bits and the 512-bit
@@ -113,7 +120,11 @@ final class RoundedRows {
         switch (rounding) {
             case NONE -> {
             }
-            case F16, BF16 -> floats = grow(floats, n);
+            case F16 -> {
+                floats = grow(floats, n);
+                floatsUp = grow(floatsUp, n);
+            }
+            case BF16 -> floats = grow(floats, n);
             case Q8_0, Q8_1 -> {
                 quants = grow(quants, n);
                 if (rounding == Rounding.Q8_0 && !Simd.SHORT_PRODUCTS) {
@@ -156,7 +167,11 @@ final class RoundedRows {
     void round(float[] x, int row) {
         roundOnly(x, row);
         int off = row * cols;
-        if (rounding == Rounding.Q8_0 || rounding == Rounding.Q8_1) {
+        if (rounding == Rounding.F16) {
+            for (int i = off; i < off + cols; i++) {
+                floatsUp[i] = floats[i] * 0x1p112f;
+            }
+        } else if (rounding == Rounding.Q8_0 || rounding == Rounding.Q8_1) {
             layoutForQ8_0AndQ4_0(off);
         } else if (rounding == Rounding.Q8_K) {
             layoutForKQuants(off);
