@@ -16,8 +16,8 @@ interface RowDot {
     /**
      * {@code out[o + i·outStride] = dot(w, rowOffset + i·rowStride, x, raw, row)} for four rows
      * {@code i < 4}, bit for bit; {@code scratch} holds at least {@link RoundedRows#DOT_SCRATCH}
-     * floats. A token's matrix-vector product calls it on four runs of rows far apart, read side by
-     * side: the formats whose dots spend many instructions per weight byte (Q4_0, Q8_0, Q4_K and
+     * floats. With {@code -Dllamaj.decode.runs=4} ({@link VectorKernels#DECODE_RUNS}) a token's
+     * matrix-vector product calls it on four runs of rows far apart, read side by side: the formats whose dots spend many instructions per weight byte (Q4_0, Q8_0, Q4_K and
      * Q6_K at 512 bits) override it to go through the four rows block by block, which keeps four
      * streams of weights in flight where one row after another kept one, and loads and widens
      * the activations once for the four.

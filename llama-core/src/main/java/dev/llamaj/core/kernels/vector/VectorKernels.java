@@ -22,6 +22,31 @@ import jdk.incubator.vector.VectorOperators;
 public final class VectorKernels implements Kernels {
     /** Weight rows kept hot in cache while every token of a batch passes over them. */
     private static final int ROW_TILE = 16;
+    /**
+     * How a token's matrix-vector product reads a thread's rows: 1 (the default), one row after
+     * another, front to back; 4 ({@code -Dllamaj.decode.runs=4}), four runs far apart side by side
+     * ({@link RowDot#dot4}).
+     *
+     * <p>Four runs were the faster on the project's Intel Xeon (Emerald Rapids) host, when the row
+     * dots of Q4_0 and Q8_0 carried their sums from block to block through a scratch array (a
+     * store and a load per 128 weights, whose latency bound one row alone): there one row after
+     * another read Q4_0 at 4.4-5.3 GB/s from DRAM, four runs 1.5x faster. On an AMD EPYC (Zen 5)
+     * host, where one core reads 40 GB/s, the four runs were the slower by far, and those dots now
+     * keep their sums in registers for one row. JMH 5632x2048 from DRAM, 1 thread, us/op, four
+     * runs against one row after another: Q4_0 757 / 377, Q8_0 1358 / 965, Q4_K 837 / 556,
+     * Q6_K 2715 / 658, F16 2149 / 1302 (before {@link FloatDots#F16}'s one-pass row dot).
+     * The Intel host was not re-measured with these dots; the option is there for that.
+     */
+    static final int DECODE_RUNS = decodeRuns(System.getProperty("llamaj.decode.runs", "1"));
+
+    /** {@link #DECODE_RUNS} from the system property's value. */
+    static int decodeRuns(String v) {
+        return switch (v) {
+            case "1" -> 1;
+            case "4" -> 4;
+            default -> throw new IllegalArgumentException("llamaj.decode.runs is " + v + ": expected 1 or 4");
+        };
+    }
     /** Elements below which an element-wise operation is not worth splitting across threads. */
     private static final int ELEMENTWISE_GRAIN = 1 << 14;
     /** Batches from this size on go through the float GEMM kernel, which decodes each weight row once per batch. */
@@ -134,7 +159,7 @@ public final class VectorKernels implements Kernels {
     private static final long PRIME_LIMIT_NANOS = 3_000_000_000L;
 
     /**
-     * Runs a format's decode product (one token, {@link RowDot#dot4}) over the first rows of its
+     * Runs a format's decode product (one token) over the first rows of its
      * first matrix until C2 has compiled it, before any prefill can run. Why: C2 compiles the large
      * K-quant kernels with most Vector API calls inlined late, resolving the virtual calls inside
      * the JDK's shared vector methods by their type profiles; when a batched prefill had run other
@@ -335,12 +360,14 @@ public final class VectorKernels implements Kernels {
                 float[] od = ods[j];
                 int rows = t.rows();
                 if (n == 1) {
-                    // one token: the rows as four runs, read side by side
-                    // (RowDot.dot4). One row after another, a core kept too few of the weights' cache lines
-                    // in flight: the Q4_0 dot ran 4.4-5.3 GB/s from DRAM against 6-7.5 in cache, and four
-                    // runs far apart read 1.5x faster (JMH 5632x2048 from DRAM, per-fork best, alternated:
-                    // 833-909 vs 1222-1609 us). Four adjacent rows were slower than one (1500-1790 us):
-                    // each run must be read front to back, as the hardware prefetcher follows it.
+                    if (DECODE_RUNS == 1) {
+                        for (int r = r0; r < r1; r++) {
+                            od[r - first[j]] = dot.dot(seg, (r - first[j]) * rowBytes, rounded, raw, 0);
+                        }
+                        r0 = r1;
+                        continue;
+                    }
+                    // four runs far apart, read side by side (RowDot.dot4)
                     int q = (r1 - r0) / 4;
                     float[] scratch = tileScratch[wk];
                     for (int i = 0; i < q; i++) {

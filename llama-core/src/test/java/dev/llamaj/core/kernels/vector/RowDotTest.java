@@ -1,6 +1,8 @@
 package dev.llamaj.core.kernels.vector;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.llamaj.core.kernels.Activations;
 import dev.llamaj.core.tensor.GgmlType;
@@ -12,11 +14,13 @@ import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * A token's matrix-vector product reads four runs of rows side by side ({@link RowDot#dot4}), where
- * it once read one row after another ({@link RowDot#dot}). Each row must still get, bit for bit,
+ * A token's matrix-vector product reads a thread's rows one after another ({@link RowDot#dot}), or
+ * with {@code -Dllamaj.decode.runs=4} four runs side by side ({@link RowDot#dot4}), and the one-row
+ * dots of Q4_0, Q8_0 and F16 are kernels of their own. Each row must still get, bit for bit,
  * what its own dot gives: the four-row forms add every row's terms in its one-row order, so any
  * difference is a defect, not rounding. Rows have tails past the last whole quad or super-block
  * where the format has them, and the scratch starts dirty.
@@ -107,5 +111,13 @@ class RowDotTest {
                 }
             }
         }
+    }
+
+    @Test
+    void decodeRunsTakesOneOrFourAndNamesThePropertyOtherwise() {
+        assertEquals(1, VectorKernels.decodeRuns("1"));
+        assertEquals(4, VectorKernels.decodeRuns("4"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> VectorKernels.decodeRuns("2"));
+        assertTrue(e.getMessage().contains("llamaj.decode.runs") && e.getMessage().contains("1 or 4"), e.getMessage());
     }
 }
