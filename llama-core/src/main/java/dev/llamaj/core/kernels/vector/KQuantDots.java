@@ -1,6 +1,10 @@
 package dev.llamaj.core.kernels.vector;
 
 import static dev.llamaj.core.kernels.vector.Simd.F;
+import static dev.llamaj.core.kernels.vector.Simd.F_VECTOR;
+import static dev.llamaj.core.kernels.vector.Simd.I_VECTOR;
+import static dev.llamaj.core.kernels.vector.Simd.SW;
+import static dev.llamaj.core.kernels.vector.Simd.SW_VECTOR;
 import static dev.llamaj.core.kernels.vector.Simd.I;
 import static dev.llamaj.core.kernels.vector.Simd.IB;
 import static dev.llamaj.core.kernels.vector.Simd.B;
@@ -187,6 +191,10 @@ final class KQuantDots {
      * per super-block: its sums keep one order whether the row runs alone or beside others).
      */
     private static void q4kRows(MemorySegment w, long off, long stride, int nrows, RoundedRows x, int row, float[] scratch) {
+        if (nrows == 1) {
+            q4kRow(w, off, x, row, scratch);
+            return;
+        }
         int nb = x.cols / 256;
         Arrays.fill(scratch, 0, 4 * L + 32, 0f);
         byte[] xq4 = x.q4kQuads;
@@ -251,6 +259,64 @@ final class KQuantDots {
         }
     }
 
+    /**
+     * {@link #q4kRows} for one row: the same operations in the same order (so the same bits), its
+     * two sums in registers from super-block to super-block instead of a scratch's store and load,
+     * and the activations read already widened ({@link RoundedRows#q4kWide}) instead of widened per
+     * super-block. Its lanes in {@code scratch[0 .. L)}, its minimum terms in {@code scratch[4L .. 4L + 8)}.
+     * Values are cast to their exact classes, as in {@link Gemm}.
+     */
+    private static void q4kRow(MemorySegment w, long off, RoundedRows x, int row, float[] scratch) {
+        int nb = x.cols / 256;
+        short[] xw = x.q4kWide;
+        FloatVector acc = F_VECTOR.cast(FloatVector.zero(F));
+        FloatVector macc = F8_VECTOR.cast(FloatVector.zero(F8));
+        for (int b = 0; b < nb; b++) {
+            int xq = 256 * (row * nb + b);
+            float dx = x.scales[row * nb + b];
+            long bo = off + 144L * b;
+            ByteVector head = B128_VECTOR.cast(ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, bo, LE));
+            long h0 = head.reinterpretAsLongs().lane(0);
+            float dw = Float.float16ToFloat((short) h0);
+            float dmin = Float.float16ToFloat((short) (h0 >>> 16));
+            ByteVector sixBits = B128_VECTOR.cast(Q4K_LOW_BITS.selectFrom(head,
+                            B128_VECTOR.cast(I128_VECTOR.cast(head.reinterpretAsInts()).lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()))
+                    .and(Q4K_LOW_MASK)
+                    .or(B128_VECTOR.cast(I128_VECTOR.cast(B128_VECTOR.cast(head.rearrange(Q4K_TOP_BITS)).reinterpretAsInts())
+                            .lanewise(VectorOperators.LSHR, 2).reinterpretAsBytes()).and(Q4K_TOP_MASK)));
+            FloatVector scales = F_VECTOR.cast(sixBits.convertShape(VectorOperators.B2F, F, 0));
+            FloatVector m = F8_VECTOR.cast(sixBits.convertShape(VectorOperators.B2F, F8, 1));
+            IntVector q = I_VECTOR.cast(BI_VECTOR.cast(ByteVector.fromMemorySegment(BI, w, bo + 16, LE)).reinterpretAsInts());
+            IntVector even = I_VECTOR.cast(SW_VECTOR.cast(q.and(Simd.LOW_NIBBLES).reinterpretAsShorts()).mul(SW_VECTOR.cast(ShortVector.fromArray(SW, xw, xq)))
+                    .add(SW_VECTOR.cast(q.lanewise(VectorOperators.LSHR, 8).and(Simd.LOW_NIBBLES).reinterpretAsShorts())
+                            .mul(SW_VECTOR.cast(ShortVector.fromArray(SW, xw, xq + 32)))).reinterpretAsInts());
+            IntVector odd = I_VECTOR.cast(SW_VECTOR.cast(q.lanewise(VectorOperators.LSHR, 4).and(Simd.LOW_NIBBLES).reinterpretAsShorts())
+                    .mul(SW_VECTOR.cast(ShortVector.fromArray(SW, xw, xq + 64)))
+                    .add(SW_VECTOR.cast(q.lanewise(VectorOperators.LSHR, 12).and(Simd.LOW_NIBBLES).reinterpretAsShorts())
+                            .mul(SW_VECTOR.cast(ShortVector.fromArray(SW, xw, xq + 96)))).reinterpretAsInts());
+            FloatVector s = F_VECTOR.cast(even.add(even.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                    .convert(VectorOperators.I2F, 0)).mul(F_VECTOR.cast(scales.rearrange(Q4K_SCALES_02)));
+            s = F_VECTOR.cast(odd.add(odd.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                    .convert(VectorOperators.I2F, 0)).fma(F_VECTOR.cast(scales.rearrange(Q4K_SCALES_13)), s);
+            q = I_VECTOR.cast(BI_VECTOR.cast(ByteVector.fromMemorySegment(BI, w, bo + 80, LE)).reinterpretAsInts());
+            even = I_VECTOR.cast(SW_VECTOR.cast(q.and(Simd.LOW_NIBBLES).reinterpretAsShorts()).mul(SW_VECTOR.cast(ShortVector.fromArray(SW, xw, xq + 128)))
+                    .add(SW_VECTOR.cast(q.lanewise(VectorOperators.LSHR, 8).and(Simd.LOW_NIBBLES).reinterpretAsShorts())
+                            .mul(SW_VECTOR.cast(ShortVector.fromArray(SW, xw, xq + 160)))).reinterpretAsInts());
+            odd = I_VECTOR.cast(SW_VECTOR.cast(q.lanewise(VectorOperators.LSHR, 4).and(Simd.LOW_NIBBLES).reinterpretAsShorts())
+                    .mul(SW_VECTOR.cast(ShortVector.fromArray(SW, xw, xq + 192)))
+                    .add(SW_VECTOR.cast(q.lanewise(VectorOperators.LSHR, 12).and(Simd.LOW_NIBBLES).reinterpretAsShorts())
+                            .mul(SW_VECTOR.cast(ShortVector.fromArray(SW, xw, xq + 224)))).reinterpretAsInts());
+            s = F_VECTOR.cast(even.add(even.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                    .convert(VectorOperators.I2F, 0)).fma(F_VECTOR.cast(scales.rearrange(Q4K_SCALES_46)), s);
+            s = F_VECTOR.cast(odd.add(odd.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                    .convert(VectorOperators.I2F, 0)).fma(F_VECTOR.cast(scales.rearrange(Q4K_SCALES_57)), s);
+            acc = s.fma(FloatVector.broadcast(F, dw * dx), acc);
+            macc = m.mul(F8_VECTOR.cast(FloatVector.fromArray(F8, x.pairSums, 8 * (row * nb + b)))).fma(FloatVector.broadcast(F8, dmin * dx), macc);
+        }
+        F_VECTOR.cast(acc).intoArray(scratch, 0);
+        F8_VECTOR.cast(macc).intoArray(scratch, 4 * L);
+    }
+
     /*
      * The 16-byte head of a Q4_K super-block: d (bytes 0-1), dmin (2-3), then the 12 scale bytes q0-q11 (4-15). Scale j < 4 is
      * q[j] & 63 and minimum j < 4 is q[j+4] & 63; scale j >= 4 is (q[j+4] & 15) | (q[j-4] >> 6) << 4, minimum j >= 4 is
@@ -275,9 +341,17 @@ final class KQuantDots {
 
     /** Eight float lanes: one per sub-block of a super-block. */
     private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
+    @SuppressWarnings("unchecked")
+    private static final Class<? extends FloatVector> F8_VECTOR = (Class<? extends FloatVector>) F8.vectorType();
+    @SuppressWarnings("unchecked")
+    private static final Class<? extends ByteVector> B128_VECTOR = (Class<? extends ByteVector>) ByteVector.SPECIES_128.vectorType();
+    @SuppressWarnings("unchecked")
+    private static final Class<? extends IntVector> I128_VECTOR = (Class<? extends IntVector>) IntVector.SPECIES_128.vectorType();
 
     /** Bytes in a register of {@link Simd#I}'s shape. */
     private static final VectorSpecies<Byte> BI = VectorSpecies.of(byte.class, I.vectorShape());
+    @SuppressWarnings("unchecked")
+    private static final Class<? extends ByteVector> BI_VECTOR = (Class<? extends ByteVector>) BI.vectorType();
     private static final VectorSpecies<Byte> B32 = ByteVector.SPECIES_256;
     /** Repeats 32 quant bytes across the register (a no-op with 256-bit registers). */
     private static final VectorShuffle<Byte> SPREAD32 = VectorShuffle.fromOp(BI, k -> k % 32);
@@ -324,6 +398,10 @@ final class KQuantDots {
      * the row runs alone or beside others).
      */
     private static void q6kRows(MemorySegment w, long off, long stride, int nrows, RoundedRows x, int row, float[] scratch) {
+        if (nrows == 1) {
+            q6kRow(w, off, x, row, scratch);
+            return;
+        }
         int nb = x.cols / 256;
         short[] xw = x.wide;
         Arrays.fill(scratch, 0, nrows * L, 0f);
@@ -375,6 +453,65 @@ final class KQuantDots {
                 s.fma(FloatVector.broadcast(F, scale), FloatVector.fromArray(F, scratch, k * L)).intoArray(scratch, k * L);
             }
         }
+    }
+
+
+    /**
+     * {@link #q6kRows} for one row: the same operations in the same order (so the same bits), its
+     * sum in a register from super-block to super-block instead of a scratch's store and load. Its
+     * lanes in {@code scratch[0 .. L)}.
+     */
+    private static void q6kRow(MemorySegment w, long off, RoundedRows x, int row, float[] scratch) {
+        int nb = x.cols / 256;
+        short[] xw = x.wide;
+        FloatVector acc = F_VECTOR.cast(FloatVector.zero(F));
+        for (int b = 0; b < nb; b++) {
+            int xq = 256 * (row * nb + b);
+            ShortVector x0 = SW_VECTOR.cast(ShortVector.fromArray(Simd.SW, xw, xq));
+            ShortVector x1 = SW_VECTOR.cast(ShortVector.fromArray(Simd.SW, xw, xq + 32));
+            ShortVector x2 = SW_VECTOR.cast(ShortVector.fromArray(Simd.SW, xw, xq + 64));
+            ShortVector x3 = SW_VECTOR.cast(ShortVector.fromArray(Simd.SW, xw, xq + 96));
+            ShortVector x4 = SW_VECTOR.cast(ShortVector.fromArray(Simd.SW, xw, xq + 128));
+            ShortVector x5 = SW_VECTOR.cast(ShortVector.fromArray(Simd.SW, xw, xq + 160));
+            ShortVector x6 = SW_VECTOR.cast(ShortVector.fromArray(Simd.SW, xw, xq + 192));
+            ShortVector x7 = SW_VECTOR.cast(ShortVector.fromArray(Simd.SW, xw, xq + 224));
+            long bo = off + 210L * b;
+            // read before the vector code: after it, C2 had passed its node-count cutoff and called f16At out of line
+            float scale = Simd.f16At(w, bo + 208) * x.scales[row * nb + b];
+            // the signed scales as floats: each pair sum is converted and multiplied-added (exact, see above)
+            // rather than multiplied as ints (vpmulld, two uops on the vector pipes) and converted once
+            FloatVector sc = (FloatVector) ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, bo + 192, LE)
+                    .convertShape(VectorOperators.B2F, F, 0);
+            FloatVector s = F_VECTOR.cast(FloatVector.zero(F));
+            ShortVector lo;
+            ShortVector hi;
+            ShortVector h;
+            IntVector p;
+            lo = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, Simd.SW, 0);
+            hi = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo + 32, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, Simd.SW, 0);
+            h = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo + 128, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, Simd.SW, 0);
+            p = lo.and((short) 0xF).or(h.reinterpretAsInts().lanewise(VectorOperators.LSHL, 4).reinterpretAsShorts().and((short) 0x30)).sub((short) 32).mul(x0).reinterpretAsInts();
+            s = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(sc.rearrange(Q6K_SCALES_0), s);
+            p = hi.and((short) 0xF).or(h.reinterpretAsInts().lanewise(VectorOperators.LSHL, 2).reinterpretAsShorts().and((short) 0x30)).sub((short) 32).mul(x1).reinterpretAsInts();
+            s = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(sc.rearrange(Q6K_SCALES_1), s);
+            p = lo.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF).or(h.and((short) 0x30)).sub((short) 32).mul(x2).reinterpretAsInts();
+            s = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(sc.rearrange(Q6K_SCALES_2), s);
+            p = hi.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF).or(h.reinterpretAsInts().lanewise(VectorOperators.LSHR, 2).reinterpretAsShorts().and((short) 0x30)).sub((short) 32).mul(x3).reinterpretAsInts();
+            s = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(sc.rearrange(Q6K_SCALES_3), s);
+            lo = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo + 64, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, Simd.SW, 0);
+            hi = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo + 96, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, Simd.SW, 0);
+            h = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo + 160, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, Simd.SW, 0);
+            p = lo.and((short) 0xF).or(h.reinterpretAsInts().lanewise(VectorOperators.LSHL, 4).reinterpretAsShorts().and((short) 0x30)).sub((short) 32).mul(x4).reinterpretAsInts();
+            s = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(sc.rearrange(Q6K_SCALES_4), s);
+            p = hi.and((short) 0xF).or(h.reinterpretAsInts().lanewise(VectorOperators.LSHL, 2).reinterpretAsShorts().and((short) 0x30)).sub((short) 32).mul(x5).reinterpretAsInts();
+            s = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(sc.rearrange(Q6K_SCALES_5), s);
+            p = lo.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF).or(h.and((short) 0x30)).sub((short) 32).mul(x6).reinterpretAsInts();
+            s = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(sc.rearrange(Q6K_SCALES_6), s);
+            p = hi.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF).or(h.reinterpretAsInts().lanewise(VectorOperators.LSHR, 2).reinterpretAsShorts().and((short) 0x30)).sub((short) 32).mul(x7).reinterpretAsInts();
+            s = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(sc.rearrange(Q6K_SCALES_7), s);
+            acc = F_VECTOR.cast(s).fma(FloatVector.broadcast(F, scale), acc);
+        }
+        F_VECTOR.cast(acc).intoArray(scratch, 0);
     }
 
     /** Per row {@code k} of 32 weights, int lanes 0-7 take scale {@code 2k}, lanes 8-15 scale {@code 2k + 1}. */

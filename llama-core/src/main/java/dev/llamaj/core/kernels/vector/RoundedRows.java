@@ -33,6 +33,8 @@ final class RoundedRows {
      * byte 2j, low of 2j+1, high of 2j, high of 2j+1; see {@link #layoutForKQuants}).
      */
     byte[] q4kQuads = new byte[0];
+    /** {@link #q4kQuads} widened to shorts once per row, for {@link KQuantDots#Q4_K}'s one-row dot (which would widen them per weight row). */
+    short[] q4kWide = new short[0];
     /** Q8_K quants as floats in the lane order of {@link KQuantDots#Q4_K} with 256-bit registers: per 64 elements, per nibble half, per pass. */
     float[] kOrder = new float[0];
     /** Q8_0 and Q8_K quants as floats in natural order, for the float-domain Q4_0 (under 512 bits), Q5_K, Q3_K and Q2_K dots. */
@@ -152,6 +154,7 @@ final class RoundedRows {
                 wide = grow(wide, n);
                 if (Simd.SHORT_PRODUCTS) {
                     q4kQuads = grow(q4kQuads, n);
+                    q4kWide = grow(q4kWide, n);
                 } else {
                     kOrder = grow(kOrder, n);
                 }
@@ -274,6 +277,9 @@ final class RoundedRows {
                 ByteVector hi = ByteVector.fromArray(ByteVector.SPECIES_512, quants, h + 64);
                 Q4K_RUNS_01.selectFrom(lo, hi).intoArray(q4kQuads, h);
                 Q4K_RUNS_23.selectFrom(lo, hi).intoArray(q4kQuads, h + 64);
+            }
+            for (int i = off; i < off + cols; i++) {
+                q4kWide[i] = q4kQuads[i];
             }
             return;
         }
