@@ -53,6 +53,8 @@ final class RoundedRows {
      * {@code i}, {@code i+16}, {@code i+1}, {@code i+17}.
      */
     byte[] q4_0Quads = new byte[0];
+    /** {@link #q4_0Quads} widened to shorts once per row, for the one-row Q4_0 and Q8_0 dots (which would widen them per weight row). */
+    short[] q4_0QuadsWide = new short[0];
     /** Per four Q8_0 blocks, 16 ints: {@code -2·Σx} of block {@code m/4} in lane {@code m}. */
     int[] q4_0QuadOffsets = new int[0];
     /**
@@ -140,6 +142,7 @@ final class RoundedRows {
                 if (rounding == Rounding.Q8_0 && Simd.SHORT_PRODUCTS) {
                     int quads = rows * (cols / 128);
                     q4_0Quads = grow(q4_0Quads, 128 * quads);
+                    q4_0QuadsWide = grow(q4_0QuadsWide, 128 * quads);
                     q4_0QuadOffsets = grow(q4_0QuadOffsets, 16 * quads);
                     quadScales = grow(quadScales, 16 * quads);
                 } else if (rounding == Rounding.Q8_0) {
@@ -222,6 +225,9 @@ final class RoundedRows {
                 ByteVector hi = ByteVector.fromArray(ByteVector.SPECIES_512, quants, off + 128 * g + 64);
                 QUAD_RUNS_01.selectFrom(lo, hi).intoArray(q4_0Quads, 128 * (first + g));
                 QUAD_RUNS_23.selectFrom(lo, hi).intoArray(q4_0Quads, 128 * (first + g) + 64);
+            }
+            for (int i = 128 * first; i < 128 * (first + quadsPerRow); i++) {
+                q4_0QuadsWide[i] = q4_0Quads[i];
             }
         }
         for (int b = off / 32; b < (off + cols) / 32; b++) {
