@@ -47,6 +47,7 @@ public final class VectorKernels implements Kernels {
             default -> throw new IllegalArgumentException("llamaj.decode.runs is " + v + ": expected 1 or 4");
         };
     }
+
     /** Elements below which an element-wise operation is not worth splitting across threads. */
     private static final int ELEMENTWISE_GRAIN = 1 << 14;
     /** Batches from this size on go through the float GEMM kernel, which decodes each weight row once per batch. */
