@@ -163,6 +163,10 @@ final class BlockDots {
         short[] xs = x.q4_0QuadsWide;
         float[] dx = x.quadScales;
         FloatVector acc = F_VECTOR.cast(FloatVector.zero(F));
+        long last = w.byteSize() - 1;
+        // rows of 2 KB or more read ahead (Simd.READ_AHEAD); shorter ones re-read their block's first byte
+        long reach = 136L * quads >= 2048 ? Simd.READ_AHEAD : 0;
+        int touched = 0;
         for (int g = 0; g < quads; g++) {
             int xg = row * quads + g;
             int xq = 128 * xg;
@@ -172,6 +176,7 @@ final class BlockDots {
             ShortVector x3 = SW_VECTOR.cast(ShortVector.fromArray(Simd.SW, xs, xq + 96));
             FloatVector dxs = F_VECTOR.cast(FloatVector.fromArray(F, dx, 16 * xg));
             long bo = off + 136L * g;
+            touched += w.get(ValueLayout.JAVA_BYTE, Math.min(bo + reach, last));
             ByteVector l0 = BI_VECTOR.cast(ByteVector.fromMemorySegment(BI, w, bo, LE));
             ByteVector l1 = BI_VECTOR.cast(ByteVector.fromMemorySegment(BI, w, bo + 56, LE));
             ShortVector a = SW_VECTOR.cast(BI_VECTOR.cast(Q8_FIRST_HALVES.selectFrom(l0, l1)).reinterpretAsShorts());
@@ -191,6 +196,8 @@ final class BlockDots {
             acc = F_VECTOR.cast(I_VECTOR.cast(sums).convert(VectorOperators.I2F, 0)).fma(scale, acc);
         }
         F_VECTOR.cast(acc).intoArray(scratch, 0);
+        // kept where nothing reads it, so that C2 keeps the reads ahead
+        scratch[L] = touched;
     }
 
     /** The blocks of a Q8_0 row past its last whole quad, by the scalar path. */
@@ -410,6 +417,10 @@ final class BlockDots {
         int[] offsets = x.q4_0QuadOffsets;
         float[] dx = x.quadScales;
         FloatVector acc = F_VECTOR.cast(FloatVector.zero(F));
+        long last = w.byteSize() - 1;
+        // rows of 2 KB or more read ahead (Simd.READ_AHEAD); shorter ones re-read their block's first byte
+        long reach = 72L * quads >= 2048 ? Simd.READ_AHEAD : 0;
+        int touched = 0;
         for (int g = 0; g < quads; g++) {
             int xg = row * quads + g;
             int xq = 128 * xg;
@@ -420,6 +431,7 @@ final class BlockDots {
             IntVector offs = I_VECTOR.cast(IntVector.fromArray(I, offsets, 16 * xg));
             FloatVector dxs = F_VECTOR.cast(FloatVector.fromArray(F, dx, 16 * xg));
             long bo = off + 72L * g;
+            touched += w.get(ValueLayout.JAVA_BYTE, Math.min(bo + reach, last));
             ByteVector first = BI_VECTOR.cast(ByteVector.fromMemorySegment(BI, w, bo, LE));
             IntVector q = I_VECTOR.cast(QUAD_QUANTS.selectFrom(first, BI_VECTOR.cast(ByteVector.fromMemorySegment(BI, w, bo + 8, LE)))
                     .reinterpretAsInts());
@@ -434,6 +446,8 @@ final class BlockDots {
             acc = F_VECTOR.cast(sums.convert(VectorOperators.I2F, 0)).fma(scale, acc);
         }
         F_VECTOR.cast(acc).intoArray(scratch, 0);
+        // kept where nothing reads it, so that C2 keeps the reads ahead
+        scratch[L] = touched;
     }
 
     /** The blocks of a Q4_0 row past its last whole quad, by the scalar path. */
