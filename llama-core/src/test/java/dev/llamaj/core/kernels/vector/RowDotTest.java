@@ -113,6 +113,39 @@ class RowDotTest {
         }
     }
 
+    /**
+     * Rows of 2 KB or more read one byte {@link Simd#READ_AHEAD} past each block: at the end of the
+     * tensor that read must stay inside it, and it must not change a sum.
+     */
+    @ParameterizedTest
+    @MethodSource("readAheadFormats")
+    void longRowsReadAheadInsideTheirTensorAndKeepTheirSums(GgmlType type) {
+        int cols = 4096;
+        int rows = 5;
+        try (Arena arena = Arena.ofShared()) {
+            Tensor t = RandomBlocks.matrix(arena, "w", type, rows, cols, 31);
+            assertTrue(t.rowBytes() >= 2048, t.rowBytes() + " bytes a row");
+            RowDot dot = VectorKernels.dotFor(type);
+            float[] raw = RandomBlocks.vector(cols, 32);
+            RoundedRows x = new RoundedRows();
+            x.prepare(dot.rounding(), 1, cols);
+            x.round(raw, 0);
+            float[] out = new float[rows];
+            dot.dot4(t.data(), 0, t.rowBytes(), x, raw, 0, out, 0, 1, new float[RoundedRows.DOT_SCRATCH]);
+            for (int r = 0; r < 4; r++) {
+                float one = dot.dot(t.data(), r * t.rowBytes(), x, raw, 0);
+                assertEquals(Float.floatToRawIntBits(out[r]), Float.floatToRawIntBits(one), type + " row " + r);
+            }
+            // the last row's reads ahead reach past the tensor's end but for the bound
+            float last = dot.dot(t.data(), 4 * t.rowBytes(), x, raw, 0);
+            assertTrue(Float.isFinite(last), type + " last row: " + last);
+        }
+    }
+
+    static GgmlType[] readAheadFormats() {
+        return new GgmlType[] {GgmlType.Q4_0, GgmlType.Q8_0};
+    }
+
     @Test
     void decodeRunsTakesOneOrFourAndNamesThePropertyOtherwise() {
         assertEquals(1, VectorKernels.decodeRuns("1"));
