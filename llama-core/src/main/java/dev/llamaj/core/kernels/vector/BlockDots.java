@@ -154,13 +154,12 @@ final class BlockDots {
     /**
      * {@link #q8_0Rows} for one row, its sum in a register from quad to quad: the same operations in
      * the same order (so the same bits), without the scratch's store and load per quad, whose
-     * latency bound a row alone, and the activations read already widened
-     * ({@link RoundedRows#q4_0QuadsWide}). Its lanes in {@code scratch[0 .. L)}. Values are cast
-     * to their exact classes, as in {@link Gemm}.
+     * latency bound a row alone. Its lanes in {@code scratch[0 .. L)}. Values are cast to their exact
+     * classes, as in {@link Gemm}.
      */
     private static void q8_0Row(MemorySegment w, long off, RoundedRows x, int row, float[] scratch) {
         int quads = x.cols / 128;
-        short[] xs = x.q4_0QuadsWide;
+        byte[] xs = x.q4_0Quads;
         float[] dx = x.quadScales;
         FloatVector acc = F_VECTOR.cast(FloatVector.zero(F));
         long last = w.byteSize() - 1;
@@ -170,10 +169,10 @@ final class BlockDots {
         for (int g = 0; g < quads; g++) {
             int xg = row * quads + g;
             int xq = 128 * xg;
-            ShortVector x0 = SW_VECTOR.cast(ShortVector.fromArray(Simd.SW, xs, xq));
-            ShortVector x1 = SW_VECTOR.cast(ShortVector.fromArray(Simd.SW, xs, xq + 32));
-            ShortVector x2 = SW_VECTOR.cast(ShortVector.fromArray(Simd.SW, xs, xq + 64));
-            ShortVector x3 = SW_VECTOR.cast(ShortVector.fromArray(Simd.SW, xs, xq + 96));
+            ShortVector x0 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq)).convertShape(B2S, Simd.SW, 0));
+            ShortVector x1 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq + 32)).convertShape(B2S, Simd.SW, 0));
+            ShortVector x2 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq + 64)).convertShape(B2S, Simd.SW, 0));
+            ShortVector x3 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq + 96)).convertShape(B2S, Simd.SW, 0));
             FloatVector dxs = F_VECTOR.cast(FloatVector.fromArray(F, dx, 16 * xg));
             long bo = off + 136L * g;
             touched += w.get(ValueLayout.JAVA_BYTE, Math.min(bo + reach, last));
@@ -408,12 +407,11 @@ final class BlockDots {
      * the same order (so the same bits), without the scratch's store and load per quad. With them
      * a quad's fma waited on the last one's store (about 13 cycles a quad in cache, on an AMD EPYC
      * Zen 5 core): JMH 5632x2048, 1 thread, one row after another, 570 us from DRAM with the
-     * scratch against 377 with the register (312 in cache). The activations are read already
-     * widened ({@link RoundedRows#q4_0QuadsWide}): 369 and 306 us. Its lanes in {@code scratch[0 .. L)}.
+     * scratch against 377 with the register (312 in cache). Its lanes in {@code scratch[0 .. L)}.
      */
     private static void q4_0Row(MemorySegment w, long off, RoundedRows x, int row, float[] scratch) {
         int quads = x.cols / 128;
-        short[] xs = x.q4_0QuadsWide;
+        byte[] xs = x.q4_0Quads;
         int[] offsets = x.q4_0QuadOffsets;
         float[] dx = x.quadScales;
         FloatVector acc = F_VECTOR.cast(FloatVector.zero(F));
@@ -424,10 +422,10 @@ final class BlockDots {
         for (int g = 0; g < quads; g++) {
             int xg = row * quads + g;
             int xq = 128 * xg;
-            ShortVector x0 = SW_VECTOR.cast(ShortVector.fromArray(Simd.SW, xs, xq));
-            ShortVector x1 = SW_VECTOR.cast(ShortVector.fromArray(Simd.SW, xs, xq + 32));
-            ShortVector x2 = SW_VECTOR.cast(ShortVector.fromArray(Simd.SW, xs, xq + 64));
-            ShortVector x3 = SW_VECTOR.cast(ShortVector.fromArray(Simd.SW, xs, xq + 96));
+            ShortVector x0 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq)).convertShape(B2S, Simd.SW, 0));
+            ShortVector x1 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq + 32)).convertShape(B2S, Simd.SW, 0));
+            ShortVector x2 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq + 64)).convertShape(B2S, Simd.SW, 0));
+            ShortVector x3 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq + 96)).convertShape(B2S, Simd.SW, 0));
             IntVector offs = I_VECTOR.cast(IntVector.fromArray(I, offsets, 16 * xg));
             FloatVector dxs = F_VECTOR.cast(FloatVector.fromArray(F, dx, 16 * xg));
             long bo = off + 72L * g;
@@ -460,10 +458,12 @@ final class BlockDots {
         return tail;
     }
 
-    @SuppressWarnings("unchecked")
-    private static final Class<? extends ByteVector> BI_VECTOR = (Class<? extends ByteVector>) VectorSpecies.of(byte.class, I.vectorShape()).vectorType();
     /** Bytes in a register of {@link Simd#I}'s shape: one load holds a whole 18-byte Q4_0 block. */
     private static final jdk.incubator.vector.VectorSpecies<Byte> BI = VectorSpecies.of(byte.class, I.vectorShape());
+    @SuppressWarnings("unchecked")
+    private static final Class<? extends ByteVector> BI_VECTOR = (Class<? extends ByteVector>) BI.vectorType();
+    @SuppressWarnings("unchecked")
+    private static final Class<? extends ByteVector> BW_VECTOR = (Class<? extends ByteVector>) Simd.BW.vectorType();
     /** One Q4_0 block at {@code bo} by the plain integer loop (activation quants at {@code xq}, scale {@code s}): the reference the vector paths match. */
     private static float q4_0Block(MemorySegment w, long bo, RoundedRows x, int xq, int s) {
         int isum = 0;

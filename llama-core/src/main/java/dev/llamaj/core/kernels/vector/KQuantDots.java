@@ -262,18 +262,25 @@ final class KQuantDots {
     /**
      * {@link #q4kRows} for one row: the same operations in the same order (so the same bits), its
      * two sums in registers from super-block to super-block instead of a scratch's store and load,
-     * and the activations read already widened ({@link RoundedRows#q4kWide}) instead of widened per
-     * super-block. Its lanes in {@code scratch[0 .. L)}, its minimum terms in {@code scratch[4L .. 4L + 8)}.
+     * and the activations widened as loaded, as there. Its lanes in {@code scratch[0 .. L)}, its minimum terms in {@code scratch[4L .. 4L + 8)}.
      * Values are cast to their exact classes, as in {@link Gemm}.
      */
     private static void q4kRow(MemorySegment w, long off, RoundedRows x, int row, float[] scratch) {
         int nb = x.cols / 256;
-        short[] xw = x.q4kWide;
+        byte[] xq4 = x.q4kQuads;
         FloatVector acc = F_VECTOR.cast(FloatVector.zero(F));
         FloatVector macc = F8_VECTOR.cast(FloatVector.zero(F8));
         for (int b = 0; b < nb; b++) {
             int xq = 256 * (row * nb + b);
             float dx = x.scales[row * nb + b];
+            ShortVector x0 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xq4, xq)).convertShape(B2S, Simd.SW, 0));
+            ShortVector x1 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xq4, xq + 32)).convertShape(B2S, Simd.SW, 0));
+            ShortVector x2 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xq4, xq + 64)).convertShape(B2S, Simd.SW, 0));
+            ShortVector x3 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xq4, xq + 96)).convertShape(B2S, Simd.SW, 0));
+            ShortVector x4 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xq4, xq + 128)).convertShape(B2S, Simd.SW, 0));
+            ShortVector x5 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xq4, xq + 160)).convertShape(B2S, Simd.SW, 0));
+            ShortVector x6 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xq4, xq + 192)).convertShape(B2S, Simd.SW, 0));
+            ShortVector x7 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xq4, xq + 224)).convertShape(B2S, Simd.SW, 0));
             long bo = off + 144L * b;
             ByteVector head = B128_VECTOR.cast(ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, bo, LE));
             long h0 = head.reinterpretAsLongs().lane(0);
@@ -287,25 +294,25 @@ final class KQuantDots {
             FloatVector scales = F_VECTOR.cast(sixBits.convertShape(VectorOperators.B2F, F, 0));
             FloatVector m = F8_VECTOR.cast(sixBits.convertShape(VectorOperators.B2F, F8, 1));
             IntVector q = I_VECTOR.cast(BI_VECTOR.cast(ByteVector.fromMemorySegment(BI, w, bo + 16, LE)).reinterpretAsInts());
-            IntVector even = I_VECTOR.cast(SW_VECTOR.cast(q.and(Simd.LOW_NIBBLES).reinterpretAsShorts()).mul(SW_VECTOR.cast(ShortVector.fromArray(SW, xw, xq)))
+            IntVector even = I_VECTOR.cast(SW_VECTOR.cast(q.and(Simd.LOW_NIBBLES).reinterpretAsShorts()).mul(x0)
                     .add(SW_VECTOR.cast(q.lanewise(VectorOperators.LSHR, 8).and(Simd.LOW_NIBBLES).reinterpretAsShorts())
-                            .mul(SW_VECTOR.cast(ShortVector.fromArray(SW, xw, xq + 32)))).reinterpretAsInts());
+                            .mul(x1)).reinterpretAsInts());
             IntVector odd = I_VECTOR.cast(SW_VECTOR.cast(q.lanewise(VectorOperators.LSHR, 4).and(Simd.LOW_NIBBLES).reinterpretAsShorts())
-                    .mul(SW_VECTOR.cast(ShortVector.fromArray(SW, xw, xq + 64)))
+                    .mul(x2)
                     .add(SW_VECTOR.cast(q.lanewise(VectorOperators.LSHR, 12).and(Simd.LOW_NIBBLES).reinterpretAsShorts())
-                            .mul(SW_VECTOR.cast(ShortVector.fromArray(SW, xw, xq + 96)))).reinterpretAsInts());
+                            .mul(x3)).reinterpretAsInts());
             FloatVector s = F_VECTOR.cast(even.add(even.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
                     .convert(VectorOperators.I2F, 0)).mul(F_VECTOR.cast(scales.rearrange(Q4K_SCALES_02)));
             s = F_VECTOR.cast(odd.add(odd.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
                     .convert(VectorOperators.I2F, 0)).fma(F_VECTOR.cast(scales.rearrange(Q4K_SCALES_13)), s);
             q = I_VECTOR.cast(BI_VECTOR.cast(ByteVector.fromMemorySegment(BI, w, bo + 80, LE)).reinterpretAsInts());
-            even = I_VECTOR.cast(SW_VECTOR.cast(q.and(Simd.LOW_NIBBLES).reinterpretAsShorts()).mul(SW_VECTOR.cast(ShortVector.fromArray(SW, xw, xq + 128)))
+            even = I_VECTOR.cast(SW_VECTOR.cast(q.and(Simd.LOW_NIBBLES).reinterpretAsShorts()).mul(x4)
                     .add(SW_VECTOR.cast(q.lanewise(VectorOperators.LSHR, 8).and(Simd.LOW_NIBBLES).reinterpretAsShorts())
-                            .mul(SW_VECTOR.cast(ShortVector.fromArray(SW, xw, xq + 160)))).reinterpretAsInts());
+                            .mul(x5)).reinterpretAsInts());
             odd = I_VECTOR.cast(SW_VECTOR.cast(q.lanewise(VectorOperators.LSHR, 4).and(Simd.LOW_NIBBLES).reinterpretAsShorts())
-                    .mul(SW_VECTOR.cast(ShortVector.fromArray(SW, xw, xq + 192)))
+                    .mul(x6)
                     .add(SW_VECTOR.cast(q.lanewise(VectorOperators.LSHR, 12).and(Simd.LOW_NIBBLES).reinterpretAsShorts())
-                            .mul(SW_VECTOR.cast(ShortVector.fromArray(SW, xw, xq + 224)))).reinterpretAsInts());
+                            .mul(x7)).reinterpretAsInts());
             s = F_VECTOR.cast(even.add(even.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
                     .convert(VectorOperators.I2F, 0)).fma(F_VECTOR.cast(scales.rearrange(Q4K_SCALES_46)), s);
             s = F_VECTOR.cast(odd.add(odd.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
@@ -352,6 +359,8 @@ final class KQuantDots {
     private static final VectorSpecies<Byte> BI = VectorSpecies.of(byte.class, I.vectorShape());
     @SuppressWarnings("unchecked")
     private static final Class<? extends ByteVector> BI_VECTOR = (Class<? extends ByteVector>) BI.vectorType();
+    @SuppressWarnings("unchecked")
+    private static final Class<? extends ByteVector> BW_VECTOR = (Class<? extends ByteVector>) Simd.BW.vectorType();
     private static final VectorSpecies<Byte> B32 = ByteVector.SPECIES_256;
     /** Repeats 32 quant bytes across the register (a no-op with 256-bit registers). */
     private static final VectorShuffle<Byte> SPREAD32 = VectorShuffle.fromOp(BI, k -> k % 32);

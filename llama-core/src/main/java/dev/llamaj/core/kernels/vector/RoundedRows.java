@@ -33,8 +33,6 @@ final class RoundedRows {
      * byte 2j, low of 2j+1, high of 2j, high of 2j+1; see {@link #layoutForKQuants}).
      */
     byte[] q4kQuads = new byte[0];
-    /** {@link #q4kQuads} widened to shorts once per row, for {@link KQuantDots#Q4_K}'s one-row dot (which would widen them per weight row). */
-    short[] q4kWide = new short[0];
     /** Q8_K quants as floats in the lane order of {@link KQuantDots#Q4_K} with 256-bit registers: per 64 elements, per nibble half, per pass. */
     float[] kOrder = new float[0];
     /** Q8_0 and Q8_K quants as floats in natural order, for the float-domain Q4_0 (under 512 bits), Q5_K, Q3_K and Q2_K dots. */
@@ -53,8 +51,6 @@ final class RoundedRows {
      * {@code i}, {@code i+16}, {@code i+1}, {@code i+17}.
      */
     byte[] q4_0Quads = new byte[0];
-    /** {@link #q4_0Quads} widened to shorts once per row, for the one-row Q4_0 and Q8_0 dots (which would widen them per weight row). */
-    short[] q4_0QuadsWide = new short[0];
     /** Per four Q8_0 blocks, 16 ints: {@code -2·Σx} of block {@code m/4} in lane {@code m}. */
     int[] q4_0QuadOffsets = new int[0];
     /**
@@ -142,7 +138,6 @@ final class RoundedRows {
                 if (rounding == Rounding.Q8_0 && Simd.SHORT_PRODUCTS) {
                     int quads = rows * (cols / 128);
                     q4_0Quads = grow(q4_0Quads, 128 * quads);
-                    q4_0QuadsWide = grow(q4_0QuadsWide, 128 * quads);
                     q4_0QuadOffsets = grow(q4_0QuadOffsets, 16 * quads);
                     quadScales = grow(quadScales, 16 * quads);
                 } else if (rounding == Rounding.Q8_0) {
@@ -157,7 +152,6 @@ final class RoundedRows {
                 wide = grow(wide, n);
                 if (Simd.SHORT_PRODUCTS) {
                     q4kQuads = grow(q4kQuads, n);
-                    q4kWide = grow(q4kWide, n);
                 } else {
                     kOrder = grow(kOrder, n);
                 }
@@ -226,9 +220,6 @@ final class RoundedRows {
                 QUAD_RUNS_01.selectFrom(lo, hi).intoArray(q4_0Quads, 128 * (first + g));
                 QUAD_RUNS_23.selectFrom(lo, hi).intoArray(q4_0Quads, 128 * (first + g) + 64);
             }
-            for (int i = 128 * first; i < 128 * (first + quadsPerRow); i++) {
-                q4_0QuadsWide[i] = q4_0Quads[i];
-            }
         }
         for (int b = off / 32; b < (off + cols) / 32; b++) {
             int sum = 0;
@@ -283,9 +274,6 @@ final class RoundedRows {
                 ByteVector hi = ByteVector.fromArray(ByteVector.SPECIES_512, quants, h + 64);
                 Q4K_RUNS_01.selectFrom(lo, hi).intoArray(q4kQuads, h);
                 Q4K_RUNS_23.selectFrom(lo, hi).intoArray(q4kQuads, h + 64);
-            }
-            for (int i = off; i < off + cols; i++) {
-                q4kWide[i] = q4kQuads[i];
             }
             return;
         }
