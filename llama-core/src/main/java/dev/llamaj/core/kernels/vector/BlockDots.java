@@ -1,6 +1,7 @@
 package dev.llamaj.core.kernels.vector;
 
 import static dev.llamaj.core.kernels.vector.Simd.F;
+import static dev.llamaj.core.kernels.vector.Simd.BW_VECTOR;
 import static dev.llamaj.core.kernels.vector.Simd.F_VECTOR;
 import static dev.llamaj.core.kernels.vector.Simd.I_VECTOR;
 import static dev.llamaj.core.kernels.vector.Simd.SW_VECTOR;
@@ -462,8 +463,6 @@ final class BlockDots {
     private static final jdk.incubator.vector.VectorSpecies<Byte> BI = VectorSpecies.of(byte.class, I.vectorShape());
     @SuppressWarnings("unchecked")
     private static final Class<? extends ByteVector> BI_VECTOR = (Class<? extends ByteVector>) BI.vectorType();
-    @SuppressWarnings("unchecked")
-    private static final Class<? extends ByteVector> BW_VECTOR = (Class<? extends ByteVector>) Simd.BW.vectorType();
     /** One Q4_0 block at {@code bo} by the plain integer loop (activation quants at {@code xq}, scale {@code s}): the reference the vector paths match. */
     private static float q4_0Block(MemorySegment w, long bo, RoundedRows x, int xq, int s) {
         int isum = 0;

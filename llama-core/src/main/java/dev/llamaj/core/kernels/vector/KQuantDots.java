@@ -1,6 +1,7 @@
 package dev.llamaj.core.kernels.vector;
 
 import static dev.llamaj.core.kernels.vector.Simd.F;
+import static dev.llamaj.core.kernels.vector.Simd.BW_VECTOR;
 import static dev.llamaj.core.kernels.vector.Simd.F_VECTOR;
 import static dev.llamaj.core.kernels.vector.Simd.I_VECTOR;
 import static dev.llamaj.core.kernels.vector.Simd.SW;
@@ -359,8 +360,6 @@ final class KQuantDots {
     private static final VectorSpecies<Byte> BI = VectorSpecies.of(byte.class, I.vectorShape());
     @SuppressWarnings("unchecked")
     private static final Class<? extends ByteVector> BI_VECTOR = (Class<? extends ByteVector>) BI.vectorType();
-    @SuppressWarnings("unchecked")
-    private static final Class<? extends ByteVector> BW_VECTOR = (Class<? extends ByteVector>) Simd.BW.vectorType();
     private static final VectorSpecies<Byte> B32 = ByteVector.SPECIES_256;
     /** Repeats 32 quant bytes across the register (a no-op with 256-bit registers). */
     private static final VectorShuffle<Byte> SPREAD32 = VectorShuffle.fromOp(BI, k -> k % 32);
@@ -463,7 +462,6 @@ final class KQuantDots {
             }
         }
     }
-
 
     /**
      * {@link #q6kRows} for one row: the same operations in the same order (so the same bits), its

@@ -43,9 +43,10 @@ final class Simd {
     /** Shorts filling a whole register (32 with AVX-512), for the {@link #SHORT_PRODUCTS} dots. */
     static final VectorSpecies<Short> SW = VectorSpecies.of(short.class, F.vectorShape());
     /**
-     * The concrete classes of the vectors of {@link #F}, {@link #SW}, {@link #I}, {@link #B} and
-     * {@link #IB}, for the prefill kernels and decoders to cast their loads and conversions to: C2 turns {@code Class.cast} of a constant class into a type check, and the
-     * class is final, so every operation on the value is a direct call. Why: a load's exact type
+     * The concrete classes of the vectors of {@link #F}, {@link #SW}, {@link #I}, {@link #B},
+     * {@link #IB} and {@link #BW}, for the kernels and decoders to cast their loads and conversions
+     * to: C2 turns {@code Class.cast} of a constant class into a type check, and the class is
+     * final, so every operation on the value is a direct call. Why: a load's exact type
      * is known only once the Vector API intrinsics are inlined, which C2 does late, after it has
      * chosen how to call the operations on it; until then it reads the receiver types that the
      * JDK's shared vector methods (e.g. {@code FloatVector.fma}) have profiled, for all callers
@@ -76,6 +77,9 @@ final class Simd {
      * Q8_0 dot took four blocks per pass ({@link BlockDots#Q8_0_QUADS}), which reads Q4_0's bytes.
      */
     static final VectorSpecies<Byte> BW = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 16));
+    /** {@link #BW}'s vector class (see {@link #F_VECTOR}). */
+    @SuppressWarnings("unchecked")
+    static final Class<? extends ByteVector> BW_VECTOR = (Class<? extends ByteVector>) BW.vectorType();
     /** In an int view of two short lanes, the low nibble of each: what the {@link #SHORT_PRODUCTS} dots multiply. */
     static final int LOW_NIBBLES = 0x000F000F;
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
