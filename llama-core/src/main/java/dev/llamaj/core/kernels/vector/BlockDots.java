@@ -163,41 +163,71 @@ final class BlockDots {
         byte[] xs = x.q4_0Quads;
         float[] dx = x.quadScales;
         FloatVector acc = F_VECTOR.cast(FloatVector.zero(F));
-        long last = w.byteSize() - 1;
-        // rows of 2 KB or more read ahead (Simd.READ_AHEAD); shorter ones re-read their block's first byte
-        long reach = 136L * quads >= 2048 ? Simd.READ_AHEAD : 0;
-        int touched = 0;
-        for (int g = 0; g < quads; g++) {
-            int xg = row * quads + g;
-            int xq = 128 * xg;
-            ShortVector x0 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq)).convertShape(B2S, Simd.SW, 0));
-            ShortVector x1 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq + 32)).convertShape(B2S, Simd.SW, 0));
-            ShortVector x2 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq + 64)).convertShape(B2S, Simd.SW, 0));
-            ShortVector x3 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq + 96)).convertShape(B2S, Simd.SW, 0));
-            FloatVector dxs = F_VECTOR.cast(FloatVector.fromArray(F, dx, 16 * xg));
-            long bo = off + 136L * g;
-            touched += w.get(ValueLayout.JAVA_BYTE, Math.min(bo + reach, last));
-            ByteVector l0 = BI_VECTOR.cast(ByteVector.fromMemorySegment(BI, w, bo, LE));
-            ByteVector l1 = BI_VECTOR.cast(ByteVector.fromMemorySegment(BI, w, bo + 56, LE));
-            ShortVector a = SW_VECTOR.cast(BI_VECTOR.cast(Q8_FIRST_HALVES.selectFrom(l0, l1)).reinterpretAsShorts());
-            ShortVector b = SW_VECTOR.cast(BI_VECTOR.cast(Q8_SECOND_HALVES.selectFrom(BI_VECTOR.cast(ByteVector.fromMemorySegment(BI, w, bo + 18, LE)),
-                    BI_VECTOR.cast(ByteVector.fromMemorySegment(BI, w, bo + 72, LE)))).reinterpretAsShorts());
-            ShortVector pa = a.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(x0)
-                    .add(SW_VECTOR.cast(a.lanewise(VectorOperators.ASHR, 8)).mul(x2));
-            ShortVector pb = b.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(x1)
-                    .add(SW_VECTOR.cast(b.lanewise(VectorOperators.ASHR, 8)).mul(x3));
-            IntVector ia = I_VECTOR.cast(SW_VECTOR.cast(pa).reinterpretAsInts());
-            IntVector ib = I_VECTOR.cast(SW_VECTOR.cast(pb).reinterpretAsInts());
-            IntVector sums = ia.lanewise(VectorOperators.ASHR, 16).add(ib.lanewise(VectorOperators.ASHR, 16))
-                    .add(ia.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(ib.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)));
-            FloatVector scale = F_VECTOR.cast(I_VECTOR.cast(BI_VECTOR.cast(Q8_SCALES.selectFrom(l0, l1)).reinterpretAsInts())
-                    .lanewise(VectorOperators.ASHR, 3).and(Simd.F16_IN_FLOAT).reinterpretAsFloats()).mul(dxs);
-            acc = F_VECTOR.cast(I_VECTOR.cast(sums).convert(VectorOperators.I2F, 0)).fma(scale, acc);
+        int xq = 128 * row * quads;
+        int xo = 16 * row * quads;
+        long bo = off;
+        // long rows read ahead (Simd.READ_AHEAD), but for the last ones of the tensor, where it would read past
+        // its end; the rest have their own loop without it: a byte read per quad, though an L1 hit, cost them 16%
+        // (JMH 5632x2048 Q4_0, 1 thread, in cache: 314-319 us without it, 377 with it). VectorKernels.prime
+        // runs both loops.
+        long reach = 136L * quads >= Simd.READ_AHEAD_MIN_ROW ? Simd.READ_AHEAD : 0;
+        if (reach > 0 && off + 136L * (quads - 1) + reach < w.byteSize()) {
+            int touched = 0;
+            for (int g = 0; g < quads; g++, xq += 128, xo += 16, bo += 136) {
+                ShortVector x0 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq)).convertShape(B2S, Simd.SW, 0));
+                ShortVector x1 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq + 32)).convertShape(B2S, Simd.SW, 0));
+                ShortVector x2 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq + 64)).convertShape(B2S, Simd.SW, 0));
+                ShortVector x3 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq + 96)).convertShape(B2S, Simd.SW, 0));
+                FloatVector dxs = F_VECTOR.cast(FloatVector.fromArray(F, dx, xo));
+                touched += w.get(ValueLayout.JAVA_BYTE, bo + reach);
+                ByteVector l0 = BI_VECTOR.cast(ByteVector.fromMemorySegment(BI, w, bo, LE));
+                ByteVector l1 = BI_VECTOR.cast(ByteVector.fromMemorySegment(BI, w, bo + 56, LE));
+                ShortVector a = SW_VECTOR.cast(BI_VECTOR.cast(Q8_FIRST_HALVES.selectFrom(l0, l1)).reinterpretAsShorts());
+                ShortVector b = SW_VECTOR.cast(BI_VECTOR.cast(Q8_SECOND_HALVES.selectFrom(BI_VECTOR.cast(ByteVector.fromMemorySegment(BI, w, bo + 18, LE)),
+                        BI_VECTOR.cast(ByteVector.fromMemorySegment(BI, w, bo + 72, LE)))).reinterpretAsShorts());
+                ShortVector pa = a.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(x0)
+                        .add(SW_VECTOR.cast(a.lanewise(VectorOperators.ASHR, 8)).mul(x2));
+                ShortVector pb = b.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(x1)
+                        .add(SW_VECTOR.cast(b.lanewise(VectorOperators.ASHR, 8)).mul(x3));
+                IntVector ia = I_VECTOR.cast(SW_VECTOR.cast(pa).reinterpretAsInts());
+                IntVector ib = I_VECTOR.cast(SW_VECTOR.cast(pb).reinterpretAsInts());
+                IntVector sums = ia.lanewise(VectorOperators.ASHR, 16).add(ib.lanewise(VectorOperators.ASHR, 16))
+                        .add(ia.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                                .add(ib.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)));
+                FloatVector scale = F_VECTOR.cast(I_VECTOR.cast(BI_VECTOR.cast(Q8_SCALES.selectFrom(l0, l1)).reinterpretAsInts())
+                        .lanewise(VectorOperators.ASHR, 3).and(Simd.F16_IN_FLOAT).reinterpretAsFloats()).mul(dxs);
+                acc = F_VECTOR.cast(I_VECTOR.cast(sums).convert(VectorOperators.I2F, 0)).fma(scale, acc);
+            }
+            // kept where nothing reads it, so that C2 keeps the reads ahead
+            scratch[L] = touched;
+        } else {
+            // the same loop without the read ahead (as a helper method C2 would not inline it, and box its vectors)
+            for (int g = 0; g < quads; g++, xq += 128, xo += 16, bo += 136) {
+                ShortVector x0 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq)).convertShape(B2S, Simd.SW, 0));
+                ShortVector x1 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq + 32)).convertShape(B2S, Simd.SW, 0));
+                ShortVector x2 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq + 64)).convertShape(B2S, Simd.SW, 0));
+                ShortVector x3 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq + 96)).convertShape(B2S, Simd.SW, 0));
+                FloatVector dxs = F_VECTOR.cast(FloatVector.fromArray(F, dx, xo));
+                ByteVector l0 = BI_VECTOR.cast(ByteVector.fromMemorySegment(BI, w, bo, LE));
+                ByteVector l1 = BI_VECTOR.cast(ByteVector.fromMemorySegment(BI, w, bo + 56, LE));
+                ShortVector a = SW_VECTOR.cast(BI_VECTOR.cast(Q8_FIRST_HALVES.selectFrom(l0, l1)).reinterpretAsShorts());
+                ShortVector b = SW_VECTOR.cast(BI_VECTOR.cast(Q8_SECOND_HALVES.selectFrom(BI_VECTOR.cast(ByteVector.fromMemorySegment(BI, w, bo + 18, LE)),
+                        BI_VECTOR.cast(ByteVector.fromMemorySegment(BI, w, bo + 72, LE)))).reinterpretAsShorts());
+                ShortVector pa = a.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(x0)
+                        .add(SW_VECTOR.cast(a.lanewise(VectorOperators.ASHR, 8)).mul(x2));
+                ShortVector pb = b.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(x1)
+                        .add(SW_VECTOR.cast(b.lanewise(VectorOperators.ASHR, 8)).mul(x3));
+                IntVector ia = I_VECTOR.cast(SW_VECTOR.cast(pa).reinterpretAsInts());
+                IntVector ib = I_VECTOR.cast(SW_VECTOR.cast(pb).reinterpretAsInts());
+                IntVector sums = ia.lanewise(VectorOperators.ASHR, 16).add(ib.lanewise(VectorOperators.ASHR, 16))
+                        .add(ia.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                                .add(ib.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)));
+                FloatVector scale = F_VECTOR.cast(I_VECTOR.cast(BI_VECTOR.cast(Q8_SCALES.selectFrom(l0, l1)).reinterpretAsInts())
+                        .lanewise(VectorOperators.ASHR, 3).and(Simd.F16_IN_FLOAT).reinterpretAsFloats()).mul(dxs);
+                acc = F_VECTOR.cast(I_VECTOR.cast(sums).convert(VectorOperators.I2F, 0)).fma(scale, acc);
+            }
         }
         F_VECTOR.cast(acc).intoArray(scratch, 0);
-        // kept where nothing reads it, so that C2 keeps the reads ahead
-        scratch[L] = touched;
     }
 
     /** The blocks of a Q8_0 row past its last whole quad, by the scalar path. */
@@ -416,37 +446,63 @@ final class BlockDots {
         int[] offsets = x.q4_0QuadOffsets;
         float[] dx = x.quadScales;
         FloatVector acc = F_VECTOR.cast(FloatVector.zero(F));
-        long last = w.byteSize() - 1;
-        // rows of 2 KB or more read ahead (Simd.READ_AHEAD); shorter ones re-read their block's first byte
-        long reach = 72L * quads >= 2048 ? Simd.READ_AHEAD : 0;
-        int touched = 0;
-        for (int g = 0; g < quads; g++) {
-            int xg = row * quads + g;
-            int xq = 128 * xg;
-            ShortVector x0 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq)).convertShape(B2S, Simd.SW, 0));
-            ShortVector x1 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq + 32)).convertShape(B2S, Simd.SW, 0));
-            ShortVector x2 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq + 64)).convertShape(B2S, Simd.SW, 0));
-            ShortVector x3 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq + 96)).convertShape(B2S, Simd.SW, 0));
-            IntVector offs = I_VECTOR.cast(IntVector.fromArray(I, offsets, 16 * xg));
-            FloatVector dxs = F_VECTOR.cast(FloatVector.fromArray(F, dx, 16 * xg));
-            long bo = off + 72L * g;
-            touched += w.get(ValueLayout.JAVA_BYTE, Math.min(bo + reach, last));
-            ByteVector first = BI_VECTOR.cast(ByteVector.fromMemorySegment(BI, w, bo, LE));
-            IntVector q = I_VECTOR.cast(QUAD_QUANTS.selectFrom(first, BI_VECTOR.cast(ByteVector.fromMemorySegment(BI, w, bo + 8, LE)))
-                    .reinterpretAsInts());
-            IntVector prod = I_VECTOR.cast(SW_VECTOR.cast(q.and(Simd.LOW_NIBBLES).reinterpretAsShorts()).mul(x0)
-                    .add(SW_VECTOR.cast(q.lanewise(VectorOperators.LSHR, 4).and(Simd.LOW_NIBBLES).reinterpretAsShorts()).mul(x1))
-                    .add(SW_VECTOR.cast(q.lanewise(VectorOperators.LSHR, 8).and(Simd.LOW_NIBBLES).reinterpretAsShorts()).mul(x2)
-                            .add(SW_VECTOR.cast(q.lanewise(VectorOperators.LSHR, 12).and(Simd.LOW_NIBBLES).reinterpretAsShorts()).mul(x3)))
-                    .reinterpretAsInts());
-            IntVector sums = prod.add(prod.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).add(offs);
-            FloatVector scale = F_VECTOR.cast(I_VECTOR.cast(BI_VECTOR.cast(first.rearrange(QUAD_SCALES)).reinterpretAsInts())
-                    .lanewise(VectorOperators.ASHR, 3).and(Simd.F16_IN_FLOAT).reinterpretAsFloats()).mul(dxs);
-            acc = F_VECTOR.cast(sums.convert(VectorOperators.I2F, 0)).fma(scale, acc);
+        int xq = 128 * row * quads;
+        int xo = 16 * row * quads;
+        long bo = off;
+        // long rows read ahead (Simd.READ_AHEAD), but for the last ones of the tensor, where it would read past
+        // its end; the rest have their own loop without it: a byte read per quad, though an L1 hit, cost them 16%
+        // (JMH 5632x2048 Q4_0, 1 thread, in cache: 314-319 us without it, 377 with it). VectorKernels.prime
+        // runs both loops.
+        long reach = 72L * quads >= Simd.READ_AHEAD_MIN_ROW ? Simd.READ_AHEAD : 0;
+        if (reach > 0 && off + 72L * (quads - 1) + reach < w.byteSize()) {
+            int touched = 0;
+            for (int g = 0; g < quads; g++, xq += 128, xo += 16, bo += 72) {
+                ShortVector x0 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq)).convertShape(B2S, Simd.SW, 0));
+                ShortVector x1 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq + 32)).convertShape(B2S, Simd.SW, 0));
+                ShortVector x2 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq + 64)).convertShape(B2S, Simd.SW, 0));
+                ShortVector x3 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq + 96)).convertShape(B2S, Simd.SW, 0));
+                IntVector offs = I_VECTOR.cast(IntVector.fromArray(I, offsets, xo));
+                FloatVector dxs = F_VECTOR.cast(FloatVector.fromArray(F, dx, xo));
+                touched += w.get(ValueLayout.JAVA_BYTE, bo + reach);
+                ByteVector first = BI_VECTOR.cast(ByteVector.fromMemorySegment(BI, w, bo, LE));
+                IntVector q = I_VECTOR.cast(QUAD_QUANTS.selectFrom(first, BI_VECTOR.cast(ByteVector.fromMemorySegment(BI, w, bo + 8, LE)))
+                        .reinterpretAsInts());
+                IntVector prod = I_VECTOR.cast(SW_VECTOR.cast(q.and(Simd.LOW_NIBBLES).reinterpretAsShorts()).mul(x0)
+                        .add(SW_VECTOR.cast(q.lanewise(VectorOperators.LSHR, 4).and(Simd.LOW_NIBBLES).reinterpretAsShorts()).mul(x1))
+                        .add(SW_VECTOR.cast(q.lanewise(VectorOperators.LSHR, 8).and(Simd.LOW_NIBBLES).reinterpretAsShorts()).mul(x2)
+                                .add(SW_VECTOR.cast(q.lanewise(VectorOperators.LSHR, 12).and(Simd.LOW_NIBBLES).reinterpretAsShorts()).mul(x3)))
+                        .reinterpretAsInts());
+                IntVector sums = prod.add(prod.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).add(offs);
+                FloatVector scale = F_VECTOR.cast(I_VECTOR.cast(BI_VECTOR.cast(first.rearrange(QUAD_SCALES)).reinterpretAsInts())
+                        .lanewise(VectorOperators.ASHR, 3).and(Simd.F16_IN_FLOAT).reinterpretAsFloats()).mul(dxs);
+                acc = F_VECTOR.cast(sums.convert(VectorOperators.I2F, 0)).fma(scale, acc);
+            }
+            // kept where nothing reads it, so that C2 keeps the reads ahead
+            scratch[L] = touched;
+        } else {
+            // the same loop without the read ahead (as a helper method C2 would not inline it, and box its vectors)
+            for (int g = 0; g < quads; g++, xq += 128, xo += 16, bo += 72) {
+                ShortVector x0 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq)).convertShape(B2S, Simd.SW, 0));
+                ShortVector x1 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq + 32)).convertShape(B2S, Simd.SW, 0));
+                ShortVector x2 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq + 64)).convertShape(B2S, Simd.SW, 0));
+                ShortVector x3 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq + 96)).convertShape(B2S, Simd.SW, 0));
+                IntVector offs = I_VECTOR.cast(IntVector.fromArray(I, offsets, xo));
+                FloatVector dxs = F_VECTOR.cast(FloatVector.fromArray(F, dx, xo));
+                ByteVector first = BI_VECTOR.cast(ByteVector.fromMemorySegment(BI, w, bo, LE));
+                IntVector q = I_VECTOR.cast(QUAD_QUANTS.selectFrom(first, BI_VECTOR.cast(ByteVector.fromMemorySegment(BI, w, bo + 8, LE)))
+                        .reinterpretAsInts());
+                IntVector prod = I_VECTOR.cast(SW_VECTOR.cast(q.and(Simd.LOW_NIBBLES).reinterpretAsShorts()).mul(x0)
+                        .add(SW_VECTOR.cast(q.lanewise(VectorOperators.LSHR, 4).and(Simd.LOW_NIBBLES).reinterpretAsShorts()).mul(x1))
+                        .add(SW_VECTOR.cast(q.lanewise(VectorOperators.LSHR, 8).and(Simd.LOW_NIBBLES).reinterpretAsShorts()).mul(x2)
+                                .add(SW_VECTOR.cast(q.lanewise(VectorOperators.LSHR, 12).and(Simd.LOW_NIBBLES).reinterpretAsShorts()).mul(x3)))
+                        .reinterpretAsInts());
+                IntVector sums = prod.add(prod.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).add(offs);
+                FloatVector scale = F_VECTOR.cast(I_VECTOR.cast(BI_VECTOR.cast(first.rearrange(QUAD_SCALES)).reinterpretAsInts())
+                        .lanewise(VectorOperators.ASHR, 3).and(Simd.F16_IN_FLOAT).reinterpretAsFloats()).mul(dxs);
+                acc = F_VECTOR.cast(sums.convert(VectorOperators.I2F, 0)).fma(scale, acc);
+            }
         }
         F_VECTOR.cast(acc).intoArray(scratch, 0);
-        // kept where nothing reads it, so that C2 keeps the reads ahead
-        scratch[L] = touched;
     }
 
     /** The blocks of a Q4_0 row past its last whole quad, by the scalar path. */

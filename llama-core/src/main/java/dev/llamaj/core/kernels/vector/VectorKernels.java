@@ -170,15 +170,29 @@ public final class VectorKernels implements Kernels {
      * prefill first, 6 with 128). It costs 0.6-1.9 s per format, once per JVM.
      */
     private void prime(Tensor tensor) {
+        primeOver(tensor, 1);
+        // the Q4_0 and Q8_0 dots have a second loop, for rows long enough to read ahead (and the first for the
+        // last rows of a tensor): if priming left it unrun, C2 compiled it as a trap, and the first long row
+        // recompiled the kernel mid-run, under whatever profiles a prefill had left (TinyLlama Q4_0, 1 thread:
+        // decode 20.6-21.1 tok/s against 26.5-30.1). The same bytes as rows k times as long run it.
         long rowBytes = tensor.rowBytes();
-        Tensor rows = new Tensor(tensor.name(), tensor.type(), new long[] {tensor.rowLength(), PRIME_ROWS},
-                tensor.data().asSlice(0, rowBytes * PRIME_ROWS));
+        if ((tensor.type() == GgmlType.Q4_0 || tensor.type() == GgmlType.Q8_0) && rowBytes < Simd.READ_AHEAD_MIN_ROW) {
+            primeOver(tensor, (int) ((Simd.READ_AHEAD_MIN_ROW + rowBytes - 1) / rowBytes));
+        }
+    }
+
+    /** {@link #prime} over the first {@link #PRIME_ROWS} rows of {@code tensor}, read as rows {@code k} times as long. */
+    private void primeOver(Tensor tensor, int k) {
+        long rowBytes = tensor.rowBytes() * k;
+        int rowLength = Math.multiplyExact(tensor.rowLength(), k);
+        Tensor rows = new Tensor(tensor.name(), tensor.type(), new long[] {rowLength, PRIME_ROWS / k},
+                tensor.data().asSlice(0, rowBytes * (PRIME_ROWS / k)));
         VectorWeights w = new VectorWeights(rows);
-        float[] values = new float[tensor.rowLength()];
+        float[] values = new float[rowLength];
         for (int i = 0; i < values.length; i++) {
             values[i] = (i % 7 - 3) * 0.25f;
         }
-        try (Activations x = activations(1, tensor.rowLength()); Activations out = activations(1, PRIME_ROWS)) {
+        try (Activations x = activations(1, rowLength); Activations out = activations(1, PRIME_ROWS / k)) {
             x.write(0, values);
             // C2's code shows as a drop in a batch's time (the Vector API runs boxed, many times slower, until C2
             // compiles it): done once ten batches of ~20 ms in a row have not beaten the best by 10%
