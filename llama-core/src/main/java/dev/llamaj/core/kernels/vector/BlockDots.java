@@ -101,6 +101,11 @@ final class BlockDots {
         float finish(MemorySegment w, long off, RoundedRows x, int row, float[] scratch, int k) {
             return lanes(scratch, k) + q8_0Tail(w, off, x, row);
         }
+
+        @Override
+        float one(MemorySegment w, long off, RoundedRows x, int row, float[] scratch) {
+            return q8_0Row(w, off, x, row, scratch) + q8_0Tail(w, off, x, row);
+        }
     };
 
     /**
@@ -110,10 +115,6 @@ final class BlockDots {
      * runs alone or beside others).
      */
     private static void q8_0Rows(MemorySegment w, long off, long stride, int nrows, RoundedRows x, int row, float[] scratch) {
-        if (nrows == 1) {
-            q8_0Row(w, off, x, row, scratch);
-            return;
-        }
         int quads = x.cols / 128;
         byte[] xs = x.q4_0Quads;
         float[] dx = x.quadScales;
@@ -158,7 +159,7 @@ final class BlockDots {
      * latency bound a row alone. Its lanes in {@code scratch[0 .. L)}. Values are cast to their exact
      * classes, as in {@link Gemm}.
      */
-    private static void q8_0Row(MemorySegment w, long off, RoundedRows x, int row, float[] scratch) {
+    private static float q8_0Row(MemorySegment w, long off, RoundedRows x, int row, float[] scratch) {
         int quads = x.cols / 128;
         byte[] xs = x.q4_0Quads;
         float[] dx = x.quadScales;
@@ -227,7 +228,12 @@ final class BlockDots {
                 acc = F_VECTOR.cast(I_VECTOR.cast(sums).convert(VectorOperators.I2F, 0)).fma(scale, acc);
             }
         }
-        F_VECTOR.cast(acc).intoArray(scratch, 0);
+        // lanes summed as FourRowDot.lanes sums them (the tree above Simd.laneSum), in registers: storing them for
+        // scalar loads stalled each row on the store (8% of TinyLlama Q4_0 decode, 1 thread, in finish)
+        acc = (FloatVector) acc.add(acc.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0);
+        acc = (FloatVector) acc.add(acc.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0);
+        acc = acc.add(acc.rearrange(Simd.XOR_2_OF_4));
+        return acc.lane(0) + acc.lane(1);
     }
 
     /** The blocks of a Q8_0 row past its last whole quad, by the scalar path. */
@@ -383,6 +389,11 @@ final class BlockDots {
         float finish(MemorySegment w, long off, RoundedRows x, int row, float[] scratch, int k) {
             return lanes(scratch, k) + q4_0Tail(w, off, x, row);
         }
+
+        @Override
+        float one(MemorySegment w, long off, RoundedRows x, int row, float[] scratch) {
+            return q4_0Row(w, off, x, row, scratch) + q4_0Tail(w, off, x, row);
+        }
     };
 
     /**
@@ -392,10 +403,6 @@ final class BlockDots {
      * whether a row runs alone or beside others).
      */
     private static void q4_0Rows(MemorySegment w, long off, long stride, int nrows, RoundedRows x, int row, float[] scratch) {
-        if (nrows == 1) {
-            q4_0Row(w, off, x, row, scratch);
-            return;
-        }
         int quads = x.cols / 128;
         byte[] xs = x.q4_0Quads;
         int[] offsets = x.q4_0QuadOffsets;
@@ -440,7 +447,7 @@ final class BlockDots {
      * Zen 5 core): JMH 5632x2048, 1 thread, one row after another, 570 us from DRAM with the
      * scratch against 377 with the register (312 in cache). Its lanes in {@code scratch[0 .. L)}.
      */
-    private static void q4_0Row(MemorySegment w, long off, RoundedRows x, int row, float[] scratch) {
+    private static float q4_0Row(MemorySegment w, long off, RoundedRows x, int row, float[] scratch) {
         int quads = x.cols / 128;
         byte[] xs = x.q4_0Quads;
         int[] offsets = x.q4_0QuadOffsets;
@@ -502,7 +509,12 @@ final class BlockDots {
                 acc = F_VECTOR.cast(sums.convert(VectorOperators.I2F, 0)).fma(scale, acc);
             }
         }
-        F_VECTOR.cast(acc).intoArray(scratch, 0);
+        // lanes summed as FourRowDot.lanes sums them (the tree above Simd.laneSum), in registers: storing them for
+        // scalar loads stalled each row on the store (8% of TinyLlama Q4_0 decode, 1 thread, in finish)
+        acc = (FloatVector) acc.add(acc.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0);
+        acc = (FloatVector) acc.add(acc.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0);
+        acc = acc.add(acc.rearrange(Simd.XOR_2_OF_4));
+        return acc.lane(0) + acc.lane(1);
     }
 
     /** The blocks of a Q4_0 row past its last whole quad, by the scalar path. */

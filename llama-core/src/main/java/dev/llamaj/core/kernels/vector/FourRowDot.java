@@ -29,7 +29,20 @@ abstract class FourRowDot implements RowDot {
 
     @Override
     public float dot(MemorySegment w, long off, RoundedRows x, float[] raw, int row) {
-        float[] scratch = x.dotScratch();
+        return dot(w, off, x, raw, row, x.dotScratch());
+    }
+
+    @Override
+    public float dot(MemorySegment w, long off, RoundedRows x, float[] raw, int row, float[] scratch) {
+        return one(w, off, x, row, scratch);
+    }
+
+    /**
+     * One row's dot: by default {@link #rows} for it alone, then {@link #finish}. The formats with a
+     * one-row kernel (sums in registers, summed there in {@link #lanes}' order) override it; they
+     * must give the bits {@link #rows} and {@link #finish} give.
+     */
+    float one(MemorySegment w, long off, RoundedRows x, int row, float[] scratch) {
         rows(w, off, 0, 1, x, row, scratch);
         return finish(w, off, x, row, scratch, 0);
     }

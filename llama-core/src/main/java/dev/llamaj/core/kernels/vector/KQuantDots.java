@@ -106,6 +106,16 @@ final class KQuantDots {
         }
 
         @Override
+        float one(MemorySegment w, long off, RoundedRows x, int row, float[] scratch) {
+            return q4kRow(w, off, x, row, scratch);
+        }
+
+        @Override
+        public float dot(MemorySegment w, long off, RoundedRows x, float[] raw, int row, float[] scratch) {
+            return Simd.SHORT_PRODUCTS ? one(w, off, x, row, scratch) : dot(w, off, x, raw, row);
+        }
+
+        @Override
         public float dot(MemorySegment w, long off, RoundedRows x, float[] raw, int row) {
             if (Simd.SHORT_PRODUCTS) {
                 return super.dot(w, off, x, raw, row);
@@ -192,10 +202,6 @@ final class KQuantDots {
      * per super-block: its sums keep one order whether the row runs alone or beside others).
      */
     private static void q4kRows(MemorySegment w, long off, long stride, int nrows, RoundedRows x, int row, float[] scratch) {
-        if (nrows == 1) {
-            q4kRow(w, off, x, row, scratch);
-            return;
-        }
         int nb = x.cols / 256;
         Arrays.fill(scratch, 0, 4 * L + 32, 0f);
         byte[] xq4 = x.q4kQuads;
@@ -266,7 +272,7 @@ final class KQuantDots {
      * and the activations widened as loaded, as there. Its lanes in {@code scratch[0 .. L)}, its minimum terms in {@code scratch[4L .. 4L + 8)}.
      * Values are cast to their exact classes, as in {@link Gemm}.
      */
-    private static void q4kRow(MemorySegment w, long off, RoundedRows x, int row, float[] scratch) {
+    private static float q4kRow(MemorySegment w, long off, RoundedRows x, int row, float[] scratch) {
         int nb = x.cols / 256;
         byte[] xq4 = x.q4kQuads;
         FloatVector acc = F_VECTOR.cast(FloatVector.zero(F));
@@ -321,8 +327,14 @@ final class KQuantDots {
             acc = s.fma(FloatVector.broadcast(F, dw * dx), acc);
             macc = m.mul(F8_VECTOR.cast(FloatVector.fromArray(F8, x.pairSums, 8 * (row * nb + b)))).fma(FloatVector.broadcast(F8, dmin * dx), macc);
         }
-        F_VECTOR.cast(acc).intoArray(scratch, 0);
-        F8_VECTOR.cast(macc).intoArray(scratch, 4 * L);
+        // lanes summed as FourRowDot.lanes sums them (the tree above Simd.laneSum), in registers: storing them for
+        // scalar loads stalled each row on the store (8% of TinyLlama Q4_0 decode, 1 thread, in finish)
+        acc = (FloatVector) acc.add(acc.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0);
+        acc = (FloatVector) acc.add(acc.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0);
+        acc = acc.add(acc.rearrange(Simd.XOR_2_OF_4));
+        macc = (FloatVector) macc.add(macc.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0);
+        macc = macc.add(macc.rearrange(Simd.XOR_2_OF_4));
+        return (acc.lane(0) + acc.lane(1)) - (macc.lane(0) + macc.lane(1));
     }
 
     /*
@@ -397,6 +409,11 @@ final class KQuantDots {
         float finish(MemorySegment w, long off, RoundedRows x, int row, float[] scratch, int k) {
             return lanes(scratch, k);
         }
+
+        @Override
+        float one(MemorySegment w, long off, RoundedRows x, int row, float[] scratch) {
+            return q6kRow(w, off, x, row, scratch);
+        }
     };
 
     /**
@@ -406,10 +423,6 @@ final class KQuantDots {
      * the row runs alone or beside others).
      */
     private static void q6kRows(MemorySegment w, long off, long stride, int nrows, RoundedRows x, int row, float[] scratch) {
-        if (nrows == 1) {
-            q6kRow(w, off, x, row, scratch);
-            return;
-        }
         int nb = x.cols / 256;
         short[] xw = x.wide;
         Arrays.fill(scratch, 0, nrows * L, 0f);
@@ -468,7 +481,7 @@ final class KQuantDots {
      * sum in a register from super-block to super-block instead of a scratch's store and load. Its
      * lanes in {@code scratch[0 .. L)}.
      */
-    private static void q6kRow(MemorySegment w, long off, RoundedRows x, int row, float[] scratch) {
+    private static float q6kRow(MemorySegment w, long off, RoundedRows x, int row, float[] scratch) {
         int nb = x.cols / 256;
         short[] xw = x.wide;
         FloatVector acc = F_VECTOR.cast(FloatVector.zero(F));
@@ -518,7 +531,12 @@ final class KQuantDots {
             s = ((FloatVector) p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(sc.rearrange(Q6K_SCALES_7), s);
             acc = F_VECTOR.cast(s).fma(FloatVector.broadcast(F, scale), acc);
         }
-        F_VECTOR.cast(acc).intoArray(scratch, 0);
+        // lanes summed as FourRowDot.lanes sums them (the tree above Simd.laneSum), in registers: storing them for
+        // scalar loads stalled each row on the store (8% of TinyLlama Q4_0 decode, 1 thread, in finish)
+        acc = (FloatVector) acc.add(acc.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0);
+        acc = (FloatVector) acc.add(acc.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0);
+        acc = acc.add(acc.rearrange(Simd.XOR_2_OF_4));
+        return acc.lane(0) + acc.lane(1);
     }
 
     /** Per row {@code k} of 32 weights, int lanes 0-7 take scale {@code 2k}, lanes 8-15 scale {@code 2k + 1}. */

@@ -14,6 +14,16 @@ interface RowDot {
     float dot(MemorySegment w, long rowOffset, RoundedRows x, float[] raw, int row);
 
     /**
+     * {@link #dot(MemorySegment, long, RoundedRows, float[], int)} with the caller's scratch of at
+     * least {@link RoundedRows#DOT_SCRATCH} floats, for the dots that keep their lanes in one
+     * ({@link FourRowDot}): a token's product calls it for every row, and the thread-local
+     * lookup of {@link RoundedRows#dotScratch} was a visible share of that.
+     */
+    default float dot(MemorySegment w, long rowOffset, RoundedRows x, float[] raw, int row, float[] scratch) {
+        return dot(w, rowOffset, x, raw, row);
+    }
+
+    /**
      * {@code out[o + i·outStride] = dot(w, rowOffset + i·rowStride, x, raw, row)} for four rows
      * {@code i < 4}, bit for bit; {@code scratch} holds at least {@link RoundedRows#DOT_SCRATCH}
      * floats. With {@code -Dllamaj.decode.runs=4} ({@link VectorKernels#DECODE_RUNS}) a token's

@@ -376,8 +376,9 @@ public final class VectorKernels implements Kernels {
                 int rows = t.rows();
                 if (n == 1) {
                     if (DECODE_RUNS == 1) {
+                        float[] scratch = tileScratch[wk];
                         for (int r = r0; r < r1; r++) {
-                            od[r - first[j]] = dot.dot(seg, (r - first[j]) * rowBytes, rounded, raw, 0);
+                            od[r - first[j]] = dot.dot(seg, (r - first[j]) * rowBytes, rounded, raw, 0, scratch);
                         }
                         r0 = r1;
                         continue;
