@@ -156,8 +156,8 @@ final class BlockDots {
     /**
      * {@link #q8_0Rows} for one row, its sum in a register from quad to quad: the same operations in
      * the same order (so the same bits), without the scratch's store and load per quad, whose
-     * latency bound a row alone. Its lanes in {@code scratch[0 .. L)}. Values are cast to their exact
-     * classes, as in {@link Gemm}.
+     * latency bound a row alone. Returns its lanes' sum, in {@link FourRowDot#lanes}' order (so the
+     * same bits as the four-row form). Values are cast to their exact classes, as in {@link Gemm}.
      */
     private static float q8_0Row(MemorySegment w, long off, RoundedRows x, int row, float[] scratch) {
         int quads = x.cols / 128;
@@ -376,8 +376,9 @@ final class BlockDots {
      * About 27 vector instructions per 128 weights, against 38 for two 2-block passes (the former
      * pair kernel, one load and one permute per 36 bytes). Each block's integer sum is exact, as
      * in the scalar path; results differ from it only in the order the scaled lane sums are added.
-     * Blocks past the last whole quad of a row take the scalar path. {@link #q4_0Rows} runs it for
-     * one row or four ({@link RowDot#dot4}) with the same code, so the two agree bit for bit.
+     * Blocks past the last whole quad of a row take the scalar path. {@link #q4_0Row} runs it for
+     * one row, {@link #q4_0Rows} for four ({@link RowDot#dot4}): the same operations in the same
+     * order, so the two agree bit for bit (RowDotTest).
      */
     static final RowDot Q4_0_QUADS = new FourRowDot(Rounding.Q8_0) {
         @Override
@@ -445,7 +446,8 @@ final class BlockDots {
      * the same order (so the same bits), without the scratch's store and load per quad. With them
      * a quad's fma waited on the last one's store (about 13 cycles a quad in cache, on an AMD EPYC
      * Zen 5 core): JMH 5632x2048, 1 thread, one row after another, 570 us from DRAM with the
-     * scratch against 377 with the register (312 in cache). Its lanes in {@code scratch[0 .. L)}.
+     * scratch against 377 with the register (312 in cache). Returns its lanes' sum, in
+     * {@link FourRowDot#lanes}' order.
      */
     private static float q4_0Row(MemorySegment w, long off, RoundedRows x, int row, float[] scratch) {
         int quads = x.cols / 128;

@@ -269,7 +269,8 @@ final class KQuantDots {
     /**
      * {@link #q4kRows} for one row: the same operations in the same order (so the same bits), its
      * two sums in registers from super-block to super-block instead of a scratch's store and load,
-     * and the activations widened as loaded, as there. Its lanes in {@code scratch[0 .. L)}, its minimum terms in {@code scratch[4L .. 4L + 8)}.
+     * and the activations widened as loaded, as there. Returns the lanes' sum less the minimum terms'
+     * sum, each in {@link #Q4_K}'s {@code finish} order.
      * Values are cast to their exact classes, as in {@link Gemm}.
      */
     private static float q4kRow(MemorySegment w, long off, RoundedRows x, int row, float[] scratch) {
@@ -478,8 +479,8 @@ final class KQuantDots {
 
     /**
      * {@link #q6kRows} for one row: the same operations in the same order (so the same bits), its
-     * sum in a register from super-block to super-block instead of a scratch's store and load. Its
-     * lanes in {@code scratch[0 .. L)}.
+     * sum in a register from super-block to super-block instead of a scratch's store and load.
+     * Returns its lanes' sum, in {@link FourRowDot#lanes}' order.
      */
     private static float q6kRow(MemorySegment w, long off, RoundedRows x, int row, float[] scratch) {
         int nb = x.cols / 256;

@@ -16,8 +16,8 @@ interface RowDot {
     /**
      * {@link #dot(MemorySegment, long, RoundedRows, float[], int)} with the caller's scratch of at
      * least {@link RoundedRows#DOT_SCRATCH} floats, for the dots that keep their lanes in one
-     * ({@link FourRowDot}): a token's product calls it for every row, and the thread-local
-     * lookup of {@link RoundedRows#dotScratch} was a visible share of that.
+     * ({@link FourRowDot}): a token's product calls it for every row, and so skips a thread-local
+     * lookup ({@link RoundedRows#dotScratch}) per row.
      */
     default float dot(MemorySegment w, long rowOffset, RoundedRows x, float[] raw, int row, float[] scratch) {
         return dot(w, rowOffset, x, raw, row);
