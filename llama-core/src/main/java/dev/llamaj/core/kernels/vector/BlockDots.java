@@ -103,6 +103,11 @@ final class BlockDots {
         }
 
         @Override
+        public long secondLoopFromRowBytes() {
+            return Simd.READ_AHEAD_MIN_ROW;
+        }
+
+        @Override
         float one(MemorySegment w, long off, RoundedRows x, int row, float[] scratch) {
             return q8_0Row(w, off, x, row, scratch) + q8_0Tail(w, off, x, row);
         }
@@ -392,6 +397,11 @@ final class BlockDots {
         }
 
         @Override
+        public long secondLoopFromRowBytes() {
+            return Simd.READ_AHEAD_MIN_ROW;
+        }
+
+        @Override
         float one(MemorySegment w, long off, RoundedRows x, int row, float[] scratch) {
             return q4_0Row(w, off, x, row, scratch) + q4_0Tail(w, off, x, row);
         }
@@ -455,6 +465,9 @@ final class BlockDots {
         int[] offsets = x.q4_0QuadOffsets;
         float[] dx = x.quadScales;
         FloatVector acc = F_VECTOR.cast(FloatVector.zero(F));
+        // pair sums as v·0x10001 >> 16: v·0x10001 is v + (v << 16) mod 2^32, so the same bits as the four-row
+        // form's shift and add; one vpmulld for the two was 4-7% faster (JMH 5632x2048, 1 thread, in cache:
+        // Q4_0 303 -> 291 us, Q4_K 350 -> 334, Q6_K 499 -> 466; from DRAM 327 -> 313, 362-373 -> 354, 523 -> 500)
         int xq = 128 * row * quads;
         int xo = 16 * row * quads;
         long bo = off;
@@ -462,9 +475,6 @@ final class BlockDots {
         // its end; the rest have their own loop without it: a byte read per quad, though an L1 hit, cost them 16%
         // (JMH 5632x2048 Q4_0, 1 thread, in cache: 314-319 us without it, 377 with it). VectorKernels.prime
         // runs both loops.
-        // pair sums as v·0x10001 >> 16: v·0x10001 is v + (v << 16) mod 2^32, so the same bits as the four-row
-        // form's shift and add; one vpmulld for the two was 4-7% faster (JMH 5632x2048, 1 thread, in cache:
-        // Q4_0 303 -> 291 us, Q4_K 350 -> 334, Q6_K 499 -> 466; from DRAM 327 -> 313, 362-373 -> 354, 523 -> 500)
         long reach = 72L * quads >= Simd.READ_AHEAD_MIN_ROW ? Simd.READ_AHEAD : 0;
         if (reach > 0 && off + 72L * (quads - 1) + reach < w.byteSize()) {
             int touched = 0;

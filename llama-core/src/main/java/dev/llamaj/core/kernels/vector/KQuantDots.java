@@ -107,7 +107,7 @@ final class KQuantDots {
 
         @Override
         float one(MemorySegment w, long off, RoundedRows x, int row, float[] scratch) {
-            return q4kRow(w, off, x, row, scratch);
+            return q4kRow(w, off, x, row);
         }
 
         @Override
@@ -273,7 +273,7 @@ final class KQuantDots {
      * sum, each in {@link #Q4_K}'s {@code finish} order.
      * Values are cast to their exact classes, as in {@link Gemm}.
      */
-    private static float q4kRow(MemorySegment w, long off, RoundedRows x, int row, float[] scratch) {
+    private static float q4kRow(MemorySegment w, long off, RoundedRows x, int row) {
         int nb = x.cols / 256;
         byte[] xq4 = x.q4kQuads;
         FloatVector acc = F_VECTOR.cast(FloatVector.zero(F));
@@ -414,7 +414,7 @@ final class KQuantDots {
 
         @Override
         float one(MemorySegment w, long off, RoundedRows x, int row, float[] scratch) {
-            return q6kRow(w, off, x, row, scratch);
+            return q6kRow(w, off, x, row);
         }
     };
 
@@ -483,7 +483,7 @@ final class KQuantDots {
      * sum in a register from super-block to super-block instead of a scratch's store and load.
      * Returns its lanes' sum, in {@link FourRowDot#lanes}' order.
      */
-    private static float q6kRow(MemorySegment w, long off, RoundedRows x, int row, float[] scratch) {
+    private static float q6kRow(MemorySegment w, long off, RoundedRows x, int row) {
         int nb = x.cols / 256;
         short[] xw = x.wide;
         FloatVector acc = F_VECTOR.cast(FloatVector.zero(F));

@@ -24,6 +24,15 @@ interface RowDot {
     }
 
     /**
+     * Rows of at least this many bytes take a second loop in this dot's one-row kernel (0: none, the
+     * default): {@link VectorKernels}' priming must run rows on both sides of it, or C2 compiles the
+     * loop it never saw as a trap, and recompiles the kernel mid-run when a row first takes it.
+     */
+    default long secondLoopFromRowBytes() {
+        return 0;
+    }
+
+    /**
      * {@code out[o + i·outStride] = dot(w, rowOffset + i·rowStride, x, raw, row)} for four rows
      * {@code i < 4}, bit for bit; {@code scratch} holds at least {@link RoundedRows#DOT_SCRATCH}
      * floats. With {@code -Dllamaj.decode.runs=4} ({@link VectorKernels#DECODE_RUNS}) a token's

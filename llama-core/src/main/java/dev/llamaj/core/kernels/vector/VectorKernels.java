@@ -171,13 +171,14 @@ public final class VectorKernels implements Kernels {
      */
     private void prime(Tensor tensor) {
         primeOver(tensor, 1);
-        // the Q4_0 and Q8_0 dots have a second loop, for rows long enough to read ahead (and the first for the
-        // last rows of a tensor): if priming left it unrun, C2 compiled it as a trap, and the first long row
-        // recompiled the kernel mid-run, under whatever profiles a prefill had left (TinyLlama Q4_0, 1 thread:
-        // decode 20.6-21.1 tok/s against 26.5-30.1). The same bytes as rows k times as long run it.
+        // a dot with a second loop for long rows (RowDot.secondLoopFromRowBytes: the Q4_0 and Q8_0 read ahead; the
+        // last rows of a tensor take the first): if priming left it unrun, C2 compiled it as a trap, and the first
+        // long row recompiled the kernel mid-run, under whatever profiles a prefill had left (TinyLlama Q4_0,
+        // 1 thread: decode 20.6-21.1 tok/s against 26.5-30.1). The same bytes as rows k times as long run it.
         long rowBytes = tensor.rowBytes();
-        if ((tensor.type() == GgmlType.Q4_0 || tensor.type() == GgmlType.Q8_0) && rowBytes < Simd.READ_AHEAD_MIN_ROW) {
-            primeOver(tensor, (int) ((Simd.READ_AHEAD_MIN_ROW + rowBytes - 1) / rowBytes));
+        long longRow = dotFor(tensor.type()).secondLoopFromRowBytes();
+        if (rowBytes < longRow) {
+            primeOver(tensor, (int) ((longRow + rowBytes - 1) / rowBytes));
         }
     }
 
