@@ -45,10 +45,11 @@ final class FloatDots {
     };
 
     /**
-     * F16 weights are converted a row at a time ({@link #PASS} at most per pass) into a
-     * per-thread float scratch ({@link Simd#f16Row}, {@code vcvtph2ps}), then multiplied with the
-     * F16-rounded activations: each product is the float product of the F16 values, as in the
-     * scalar path.
+     * F16 weights against F16-rounded activations: each product is the float product of the F16
+     * values, as in the scalar path. One row goes one of two ways, with the same products and
+     * sums in the same order (so the same bits): in one pass ({@link #f16Row}) where
+     * {@link #F16_ONE_PASS}, else converted ({@link #PASS} at most per pass) into a per-thread float
+     * scratch ({@link Simd#f16Row}, {@code vcvtph2ps}) and multiplied from there ({@link #converted}).
      */
     static final RowDot F16 = new RowDot() {
         @Override
@@ -58,7 +59,7 @@ final class FloatDots {
 
         @Override
         public float dot(MemorySegment w, long off, RoundedRows x, float[] raw, int row) {
-            return f16Row(w, off, x, row);
+            return F16_ONE_PASS ? f16Row(w, off, x, row) : converted(w, off, x, row, false);
         }
 
         @Override
@@ -92,6 +93,35 @@ final class FloatDots {
             converted4(w, off, stride, x, row, out, o, outStride, scratch, true);
         }
     };
+
+    /** System property: {@code true} or {@code false} overrides {@link #F16_ONE_PASS}'s choice by CPU vendor. */
+    static final String F16_ONE_PASS_PROPERTY = "llamaj.f16.onePass";
+
+    /**
+     * Whether an F16 row dot runs in one pass ({@link #f16Row}), or converts its weights first
+     * ({@link #converted}): one pass on any CPU but Intel's, by default. The one pass reads F16
+     * subnormal weights as subnormal floats (times 2^-112), and Intel cores take a microcode
+     * assist for each multiply with a subnormal operand ({@link Simd#f16Row}); a real layer's, or a
+     * synthetic one's, F16 weights are 0.2-0.3% subnormal, so about one 16-weight load in 25 holds
+     * one. AMD's Zen cores take none. Measured, 1 thread, TinyLlama-shaped F16 decode: on an Intel
+     * Xeon with AMX (2 vCPUs), alternated, one pass 2.00-2.29 tok/s, converted 3.05-3.68
+     * (llama.cpp 6.1), and at 2 threads 5.0 against 7.0; JMH 5632x2048 from DRAM 4745-5055 us
+     * against 3818-3881. On an AMD EPYC
+     * (Zen 5), one pass 787 us against 1302 converted, and decode 12.6 against 6.8 tok/s.
+     */
+    static final boolean F16_ONE_PASS = f16OnePass(System.getProperty(F16_ONE_PASS_PROPERTY), Simd.cpuInfo("vendor_id"));
+
+    /** {@link #F16_ONE_PASS} from the system property's value (null: by vendor) and {@code /proc/cpuinfo}'s {@code vendor_id}. */
+    static boolean f16OnePass(String property, String vendor) {
+        if (property == null) {
+            return !"GenuineIntel".equals(vendor);
+        }
+        return switch (property) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new IllegalArgumentException(F16_ONE_PASS_PROPERTY + " is " + property + ": expected true or false");
+        };
+    }
 
     /**
      * F16 and BF16 weights converted per pass: 8 KB of floats, a whole row of most Llama matrices (2048
@@ -178,7 +208,7 @@ final class FloatDots {
      * accumulators over steps of 2L. A pass is a multiple of 2L, so the sums run in the order of one
      * loop over the whole row, however the row is cut.
      */
-    private static float converted(MemorySegment w, long off, RoundedRows x, int row, boolean bf16) {
+    static float converted(MemorySegment w, long off, RoundedRows x, int row, boolean bf16) {
         int n = x.cols;
         int xo = row * n;
         float[] a = x.floats;
@@ -218,11 +248,11 @@ final class FloatDots {
      * products run; this keeps them streaming. On an AMD EPYC (Zen 5) host, rows one after
      * another, 1 thread: JMH 5632x2048 from DRAM 1302 -> 787 us; TinyLlama F16 decode 6.8 -> 12.6
      * tok/s (llama.cpp 15.1). (Four runs side by side, {@link #converted4}, keep the conversion
-     * pass.) An infinite or NaN F16 weight reads here as a finite weight of 65536 to 131008 in
+     * pass.) Not on Intel cores by default: {@link #F16_ONE_PASS} says why. An infinite or NaN F16 weight reads here as a finite weight of 65536 to 131008 in
      * magnitude, where {@link #converted} gives an infinite or NaN sum: no converter writes such
      * weights, and a model holding them gives garbage either way.
      */
-    private static float f16Row(MemorySegment w, long off, RoundedRows x, int row) {
+    static float f16Row(MemorySegment w, long off, RoundedRows x, int row) {
         int n = x.cols;
         int xo = row * n;
         float[] a = x.floatsUp;

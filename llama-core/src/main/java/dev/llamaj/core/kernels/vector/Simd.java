@@ -173,10 +173,20 @@ final class Simd {
 
     /** The CPU's flags as {@code /proc/cpuinfo} lists them (Linux), padded with spaces; null where that file is absent or unreadable. */
     private static String cpuFlags() {
+        String flags = cpuInfo("flags");
+        return flags == null ? null : " " + flags + " ";
+    }
+
+    /**
+     * The value of the first {@code key} line of {@code /proc/cpuinfo} (Linux), e.g. {@code vendor_id}'s
+     * {@code GenuineIntel}; null where that file or line is absent or unreadable.
+     */
+    static String cpuInfo(String key) {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                if (line.startsWith("flags")) {
-                    return " " + line.substring(line.indexOf(':') + 1).trim() + " ";
+                int colon = line.indexOf(':');
+                if (colon > 0 && line.substring(0, colon).trim().equals(key)) {
+                    return line.substring(colon + 1).trim();
                 }
             }
             return null;

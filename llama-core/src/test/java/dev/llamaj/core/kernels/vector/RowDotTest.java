@@ -1,6 +1,7 @@
 package dev.llamaj.core.kernels.vector;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -155,5 +156,69 @@ class RowDotTest {
         assertEquals(4, VectorKernels.decodeRuns("4"));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> VectorKernels.decodeRuns("2"));
         assertTrue(e.getMessage().contains("llamaj.decode.runs") && e.getMessage().contains("1 or 4"), e.getMessage());
+    }
+
+    @Test
+    void f16OnePassIsOffOnIntelByDefaultAndTakesTrueOrFalse() {
+        assertFalse(FloatDots.f16OnePass(null, "GenuineIntel"));
+        assertTrue(FloatDots.f16OnePass(null, "AuthenticAMD"));
+        assertTrue(FloatDots.f16OnePass(null, null));
+        assertTrue(FloatDots.f16OnePass("true", "GenuineIntel"));
+        assertFalse(FloatDots.f16OnePass("false", "AuthenticAMD"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> FloatDots.f16OnePass("yes", null));
+        assertTrue(e.getMessage().contains("llamaj.f16.onePass") && e.getMessage().contains("true or false"), e.getMessage());
+    }
+
+    /**
+     * Both ways of an F16 row ({@link FloatDots#F16_ONE_PASS}) give the same bits, and the float
+     * products of the F16 values, with subnormal, zero and signed weights among normal ones (the one
+     * pass reads subnormals as subnormal floats, the conversion as normal ones).
+     */
+    @Test
+    void f16RowsInOnePassAndConvertedAgreeBitForBitSubnormalsIncluded() {
+        int cols = 5 * 2048 / 4 + 2 * Simd.L + 3; // more than one conversion pass, a ragged tail
+        int rows = 4;
+        java.util.Random random = new java.util.Random(41);
+        try (Arena arena = Arena.ofShared()) {
+            java.lang.foreign.MemorySegment w = arena.allocate(2L * rows * cols, 64);
+            int subnormals = 0;
+            for (int i = 0; i < rows * cols; i++) {
+                short h = Float.floatToFloat16((float) (random.nextGaussian() * 0.02));
+                if (i % 7 == 3) {
+                    h = (short) ((random.nextBoolean() ? 0x8000 : 0) | (1 + random.nextInt(0x3FF)));
+                } else if (i % 97 == 5) {
+                    h = (short) (random.nextBoolean() ? 0x8000 : 0);
+                }
+                subnormals += (h & 0x7C00) == 0 && (h & 0x3FF) != 0 ? 1 : 0;
+                w.set(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, 2L * i, h);
+            }
+            assertTrue(subnormals > rows * cols / 8, subnormals + " subnormal weights");
+            float[] raw = RandomBlocks.vector(2 * cols, 42);
+            RoundedRows x = new RoundedRows();
+            x.prepare(Rounding.F16, 2, cols);
+            x.round(raw, 0);
+            x.round(raw, 1);
+            for (int tok = 0; tok < 2; tok++) {
+                for (int r = 0; r < rows; r++) {
+                    long off = 2L * r * cols;
+                    float onePass = FloatDots.f16Row(w, off, x, tok);
+                    float converted = FloatDots.converted(w, off, x, tok, false);
+                    assertEquals(Float.floatToRawIntBits(converted), Float.floatToRawIntBits(onePass),
+                            "row " + r + " token " + tok + ": " + onePass + " vs " + converted);
+                    double expected = 0;
+                    double magnitude = 0;
+                    for (int i = 0; i < cols; i++) {
+                        double p = (double) Float.float16ToFloat(w.get(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, off + 2L * i))
+                                * x.floats[tok * cols + i];
+                        expected += p;
+                        magnitude += Math.abs(p);
+                    }
+                    // each float product is exact (F16 x F16); each lane's chain of cols/(2L) additions, then
+                    // the lane tree and the tail, round by at most 2^-24 of the running magnitude a step
+                    double bound = (cols / (2.0 * Simd.L) + 8) * 0x1p-24 * magnitude;
+                    assertEquals(expected, converted, bound, "row " + r + " token " + tok);
+                }
+            }
+        }
     }
 }
