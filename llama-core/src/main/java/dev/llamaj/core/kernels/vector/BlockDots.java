@@ -465,9 +465,10 @@ final class BlockDots {
         int[] offsets = x.q4_0QuadOffsets;
         float[] dx = x.quadScales;
         FloatVector acc = F_VECTOR.cast(FloatVector.zero(F));
-        // pair sums as v·0x10001 >> 16: v·0x10001 is v + (v << 16) mod 2^32, so the same bits as the four-row
-        // form's shift and add; one vpmulld for the two was 4-7% faster (JMH 5632x2048, 1 thread, in cache:
-        // Q4_0 303 -> 291 us, Q4_K 350 -> 334, Q6_K 499 -> 466; from DRAM 327 -> 313, 362-373 -> 354, 523 -> 500)
+        // pair sums as v·0x10001 >> 16 where Simd.PAIR_SUMS_BY_MULTIPLY (not on Intel cores): v·0x10001 is
+        // v + (v << 16) mod 2^32, so the same bits as the four-row form's shift and add; on an AMD EPYC (Zen 5) one
+        // vpmulld for the two was 4-7% faster (JMH 5632x2048, 1 thread, in cache: Q4_0 303 -> 291 us, Q4_K
+        // 350 -> 334, Q6_K 499 -> 466; from DRAM 327 -> 313, 362-373 -> 354, 523 -> 500), on an Intel Xeon 13-20% slower
         int xq = 128 * row * quads;
         int xo = 16 * row * quads;
         long bo = off;
@@ -494,7 +495,7 @@ final class BlockDots {
                         .add(SW_VECTOR.cast(q.lanewise(VectorOperators.LSHR, 8).and(Simd.LOW_NIBBLES).reinterpretAsShorts()).mul(x2)
                                 .add(SW_VECTOR.cast(q.lanewise(VectorOperators.LSHR, 12).and(Simd.LOW_NIBBLES).reinterpretAsShorts()).mul(x3)))
                         .reinterpretAsInts());
-                IntVector sums = prod.mul(0x10001).lanewise(VectorOperators.ASHR, 16).add(offs);
+                IntVector sums = (Simd.PAIR_SUMS_BY_MULTIPLY ? prod.mul(0x10001) : prod.add(prod.lanewise(VectorOperators.LSHL, 16))).lanewise(VectorOperators.ASHR, 16).add(offs);
                 FloatVector scale = F_VECTOR.cast(I_VECTOR.cast(BI_VECTOR.cast(first.rearrange(QUAD_SCALES)).reinterpretAsInts())
                         .lanewise(VectorOperators.ASHR, 3).and(Simd.F16_IN_FLOAT).reinterpretAsFloats()).mul(dxs);
                 acc = F_VECTOR.cast(sums.convert(VectorOperators.I2F, 0)).fma(scale, acc);
@@ -518,7 +519,7 @@ final class BlockDots {
                         .add(SW_VECTOR.cast(q.lanewise(VectorOperators.LSHR, 8).and(Simd.LOW_NIBBLES).reinterpretAsShorts()).mul(x2)
                                 .add(SW_VECTOR.cast(q.lanewise(VectorOperators.LSHR, 12).and(Simd.LOW_NIBBLES).reinterpretAsShorts()).mul(x3)))
                         .reinterpretAsInts());
-                IntVector sums = prod.mul(0x10001).lanewise(VectorOperators.ASHR, 16).add(offs);
+                IntVector sums = (Simd.PAIR_SUMS_BY_MULTIPLY ? prod.mul(0x10001) : prod.add(prod.lanewise(VectorOperators.LSHL, 16))).lanewise(VectorOperators.ASHR, 16).add(offs);
                 FloatVector scale = F_VECTOR.cast(I_VECTOR.cast(BI_VECTOR.cast(first.rearrange(QUAD_SCALES)).reinterpretAsInts())
                         .lanewise(VectorOperators.ASHR, 3).and(Simd.F16_IN_FLOAT).reinterpretAsFloats()).mul(dxs);
                 acc = F_VECTOR.cast(sums.convert(VectorOperators.I2F, 0)).fma(scale, acc);

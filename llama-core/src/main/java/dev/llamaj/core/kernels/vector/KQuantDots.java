@@ -278,7 +278,7 @@ final class KQuantDots {
         byte[] xq4 = x.q4kQuads;
         FloatVector acc = F_VECTOR.cast(FloatVector.zero(F));
         FloatVector macc = F8_VECTOR.cast(FloatVector.zero(F8));
-        // pair sums as v·0x10001 >> 16, as BlockDots.q4_0Row explains (Q4_K: 4-5% faster)
+        // pair sums as v·0x10001 >> 16 where Simd.PAIR_SUMS_BY_MULTIPLY, as BlockDots.q4_0Row explains (Q4_K on Zen 5: 4-5% faster)
         for (int b = 0; b < nb; b++) {
             int xq = 256 * (row * nb + b);
             float dx = x.scales[row * nb + b];
@@ -310,9 +310,9 @@ final class KQuantDots {
                     .mul(x2)
                     .add(SW_VECTOR.cast(q.lanewise(VectorOperators.LSHR, 12).and(Simd.LOW_NIBBLES).reinterpretAsShorts())
                             .mul(x3)).reinterpretAsInts());
-            FloatVector s = F_VECTOR.cast(even.mul(0x10001).lanewise(VectorOperators.ASHR, 16)
+            FloatVector s = F_VECTOR.cast((Simd.PAIR_SUMS_BY_MULTIPLY ? even.mul(0x10001) : even.add(even.lanewise(VectorOperators.LSHL, 16))).lanewise(VectorOperators.ASHR, 16)
                     .convert(VectorOperators.I2F, 0)).mul(F_VECTOR.cast(scales.rearrange(Q4K_SCALES_02)));
-            s = F_VECTOR.cast(odd.mul(0x10001).lanewise(VectorOperators.ASHR, 16)
+            s = F_VECTOR.cast((Simd.PAIR_SUMS_BY_MULTIPLY ? odd.mul(0x10001) : odd.add(odd.lanewise(VectorOperators.LSHL, 16))).lanewise(VectorOperators.ASHR, 16)
                     .convert(VectorOperators.I2F, 0)).fma(F_VECTOR.cast(scales.rearrange(Q4K_SCALES_13)), s);
             q = I_VECTOR.cast(BI_VECTOR.cast(ByteVector.fromMemorySegment(BI, w, bo + 80, LE)).reinterpretAsInts());
             even = I_VECTOR.cast(SW_VECTOR.cast(q.and(Simd.LOW_NIBBLES).reinterpretAsShorts()).mul(x4)
@@ -322,9 +322,9 @@ final class KQuantDots {
                     .mul(x6)
                     .add(SW_VECTOR.cast(q.lanewise(VectorOperators.LSHR, 12).and(Simd.LOW_NIBBLES).reinterpretAsShorts())
                             .mul(x7)).reinterpretAsInts());
-            s = F_VECTOR.cast(even.mul(0x10001).lanewise(VectorOperators.ASHR, 16)
+            s = F_VECTOR.cast((Simd.PAIR_SUMS_BY_MULTIPLY ? even.mul(0x10001) : even.add(even.lanewise(VectorOperators.LSHL, 16))).lanewise(VectorOperators.ASHR, 16)
                     .convert(VectorOperators.I2F, 0)).fma(F_VECTOR.cast(scales.rearrange(Q4K_SCALES_46)), s);
-            s = F_VECTOR.cast(odd.mul(0x10001).lanewise(VectorOperators.ASHR, 16)
+            s = F_VECTOR.cast((Simd.PAIR_SUMS_BY_MULTIPLY ? odd.mul(0x10001) : odd.add(odd.lanewise(VectorOperators.LSHL, 16))).lanewise(VectorOperators.ASHR, 16)
                     .convert(VectorOperators.I2F, 0)).fma(F_VECTOR.cast(scales.rearrange(Q4K_SCALES_57)), s);
             acc = s.fma(FloatVector.broadcast(F, dw * dx), acc);
             macc = m.mul(F8_VECTOR.cast(FloatVector.fromArray(F8, x.pairSums, 8 * (row * nb + b)))).fma(FloatVector.broadcast(F8, dmin * dx), macc);
@@ -487,7 +487,7 @@ final class KQuantDots {
         int nb = x.cols / 256;
         short[] xw = x.wide;
         FloatVector acc = F_VECTOR.cast(FloatVector.zero(F));
-        // pair sums as v·0x10001 >> 16, as BlockDots.q4_0Row explains (Q6_K: 499 -> 466 us in cache)
+        // pair sums as v·0x10001 >> 16 where Simd.PAIR_SUMS_BY_MULTIPLY, as BlockDots.q4_0Row explains (Q6_K on Zen 5: 499 -> 466 us in cache)
         for (int b = 0; b < nb; b++) {
             int xq = 256 * (row * nb + b);
             ShortVector x0 = SW_VECTOR.cast(ShortVector.fromArray(Simd.SW, xw, xq));
@@ -514,24 +514,24 @@ final class KQuantDots {
             hi = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo + 32, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, Simd.SW, 0);
             h = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo + 128, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, Simd.SW, 0);
             p = lo.and((short) 0xF).or(h.reinterpretAsInts().lanewise(VectorOperators.LSHL, 4).reinterpretAsShorts().and((short) 0x30)).sub((short) 32).mul(x0).reinterpretAsInts();
-            s = ((FloatVector) p.mul(0x10001).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(sc.rearrange(Q6K_SCALES_0), s);
+            s = ((FloatVector) (Simd.PAIR_SUMS_BY_MULTIPLY ? p.mul(0x10001) : p.add(p.lanewise(VectorOperators.LSHL, 16))).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(sc.rearrange(Q6K_SCALES_0), s);
             p = hi.and((short) 0xF).or(h.reinterpretAsInts().lanewise(VectorOperators.LSHL, 2).reinterpretAsShorts().and((short) 0x30)).sub((short) 32).mul(x1).reinterpretAsInts();
-            s = ((FloatVector) p.mul(0x10001).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(sc.rearrange(Q6K_SCALES_1), s);
+            s = ((FloatVector) (Simd.PAIR_SUMS_BY_MULTIPLY ? p.mul(0x10001) : p.add(p.lanewise(VectorOperators.LSHL, 16))).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(sc.rearrange(Q6K_SCALES_1), s);
             p = lo.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF).or(h.and((short) 0x30)).sub((short) 32).mul(x2).reinterpretAsInts();
-            s = ((FloatVector) p.mul(0x10001).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(sc.rearrange(Q6K_SCALES_2), s);
+            s = ((FloatVector) (Simd.PAIR_SUMS_BY_MULTIPLY ? p.mul(0x10001) : p.add(p.lanewise(VectorOperators.LSHL, 16))).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(sc.rearrange(Q6K_SCALES_2), s);
             p = hi.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF).or(h.reinterpretAsInts().lanewise(VectorOperators.LSHR, 2).reinterpretAsShorts().and((short) 0x30)).sub((short) 32).mul(x3).reinterpretAsInts();
-            s = ((FloatVector) p.mul(0x10001).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(sc.rearrange(Q6K_SCALES_3), s);
+            s = ((FloatVector) (Simd.PAIR_SUMS_BY_MULTIPLY ? p.mul(0x10001) : p.add(p.lanewise(VectorOperators.LSHL, 16))).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(sc.rearrange(Q6K_SCALES_3), s);
             lo = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo + 64, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, Simd.SW, 0);
             hi = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo + 96, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, Simd.SW, 0);
             h = (ShortVector) ByteVector.fromMemorySegment(B32, w, bo + 160, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, Simd.SW, 0);
             p = lo.and((short) 0xF).or(h.reinterpretAsInts().lanewise(VectorOperators.LSHL, 4).reinterpretAsShorts().and((short) 0x30)).sub((short) 32).mul(x4).reinterpretAsInts();
-            s = ((FloatVector) p.mul(0x10001).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(sc.rearrange(Q6K_SCALES_4), s);
+            s = ((FloatVector) (Simd.PAIR_SUMS_BY_MULTIPLY ? p.mul(0x10001) : p.add(p.lanewise(VectorOperators.LSHL, 16))).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(sc.rearrange(Q6K_SCALES_4), s);
             p = hi.and((short) 0xF).or(h.reinterpretAsInts().lanewise(VectorOperators.LSHL, 2).reinterpretAsShorts().and((short) 0x30)).sub((short) 32).mul(x5).reinterpretAsInts();
-            s = ((FloatVector) p.mul(0x10001).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(sc.rearrange(Q6K_SCALES_5), s);
+            s = ((FloatVector) (Simd.PAIR_SUMS_BY_MULTIPLY ? p.mul(0x10001) : p.add(p.lanewise(VectorOperators.LSHL, 16))).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(sc.rearrange(Q6K_SCALES_5), s);
             p = lo.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF).or(h.and((short) 0x30)).sub((short) 32).mul(x6).reinterpretAsInts();
-            s = ((FloatVector) p.mul(0x10001).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(sc.rearrange(Q6K_SCALES_6), s);
+            s = ((FloatVector) (Simd.PAIR_SUMS_BY_MULTIPLY ? p.mul(0x10001) : p.add(p.lanewise(VectorOperators.LSHL, 16))).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(sc.rearrange(Q6K_SCALES_6), s);
             p = hi.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF).or(h.reinterpretAsInts().lanewise(VectorOperators.LSHR, 2).reinterpretAsShorts().and((short) 0x30)).sub((short) 32).mul(x7).reinterpretAsInts();
-            s = ((FloatVector) p.mul(0x10001).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(sc.rearrange(Q6K_SCALES_7), s);
+            s = ((FloatVector) (Simd.PAIR_SUMS_BY_MULTIPLY ? p.mul(0x10001) : p.add(p.lanewise(VectorOperators.LSHL, 16))).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(sc.rearrange(Q6K_SCALES_7), s);
             acc = F_VECTOR.cast(s).fma(FloatVector.broadcast(F, scale), acc);
         }
         // lanes summed as FourRowDot.lanes sums them (the tree above Simd.laneSum), in registers: storing them for
