@@ -94,9 +94,6 @@ final class FloatDots {
         }
     };
 
-    /** System property: {@code true} or {@code false} overrides {@link #F16_ONE_PASS}'s choice by CPU vendor. */
-    static final String F16_ONE_PASS_PROPERTY = "llamaj.f16.onePass";
-
     /**
      * Whether an F16 row dot runs in one pass ({@link #f16Row}), or converts its weights first
      * ({@link #converted}): one pass on any CPU but Intel's, by default. The one pass reads F16
@@ -106,22 +103,12 @@ final class FloatDots {
      * one. AMD's Zen cores take none. Measured, 1 thread, TinyLlama-shaped F16 decode: on an Intel
      * Xeon with AMX (2 vCPUs), alternated, one pass 2.00-2.29 tok/s, converted 3.05-3.68
      * (llama.cpp 6.1), and at 2 threads 5.0 against 7.0; JMH 5632x2048 from DRAM 4745-5055 us
-     * against 3818-3881. On an AMD EPYC
-     * (Zen 5), one pass 787 us against 1302 converted, and decode 12.6 against 6.8 tok/s.
+     * against 3818-3881. On an AMD EPYC (Zen 5), one pass 787 us against 1302 converted, and
+     * decode 12.6 against 6.8 tok/s. {@code -Dllamaj.f16.onePass=true|false} overrides the choice
+     * ({@link VectorTuning#f16OnePass}).
      */
-    static final boolean F16_ONE_PASS = f16OnePass(System.getProperty(F16_ONE_PASS_PROPERTY), Simd.cpuInfo("vendor_id"));
-
-    /** {@link #F16_ONE_PASS} from the system property's value (null: by vendor) and {@code /proc/cpuinfo}'s {@code vendor_id}. */
-    static boolean f16OnePass(String property, String vendor) {
-        if (property == null) {
-            return !"GenuineIntel".equals(vendor);
-        }
-        return switch (property) {
-            case "true" -> true;
-            case "false" -> false;
-            default -> throw new IllegalArgumentException(F16_ONE_PASS_PROPERTY + " is " + property + ": expected true or false");
-        };
-    }
+    static final boolean F16_ONE_PASS =
+            VectorTuning.f16OnePass(System.getProperty(VectorTuning.F16_ONE_PASS_PROPERTY), Simd.cpuInfo("vendor_id"));
 
     /**
      * F16 and BF16 weights converted per pass: 8 KB of floats, a whole row of most Llama matrices (2048
@@ -248,8 +235,8 @@ final class FloatDots {
      * products run; this keeps them streaming. On an AMD EPYC (Zen 5) host, rows one after
      * another, 1 thread: JMH 5632x2048 from DRAM 1302 -> 787 us; TinyLlama F16 decode 6.8 -> 12.6
      * tok/s (llama.cpp 15.1). (Four runs side by side, {@link #converted4}, keep the conversion
-     * pass.) Not on Intel cores by default: {@link #F16_ONE_PASS} says why. An infinite or NaN F16 weight reads here as a finite weight of 65536 to 131008 in
-     * magnitude, where {@link #converted} gives an infinite or NaN sum: no converter writes such
+     * pass.) Not on Intel cores by default: {@link #F16_ONE_PASS} says why. An infinite or NaN
+     * F16 weight reads here as a finite weight of 65536 to 131008 in magnitude, where {@link #converted} gives an infinite or NaN sum: no converter writes such
      * weights, and a model holding them gives garbage either way.
      */
     static float f16Row(MemorySegment w, long off, RoundedRows x, int row) {

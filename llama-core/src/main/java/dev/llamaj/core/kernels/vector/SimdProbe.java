@@ -19,8 +19,12 @@ final class SimdProbe {
 
     public static String describe() {
         String d = Simd.F.vectorBitSize() + "-bit SIMD, " + Simd.F.length() + " float lanes";
-        return Simd.narrowedForByteShuffles()
-                ? d + " (512-bit registers, but no AVX512_VBMI byte permutes: the 512-bit kernels would run boxed)"
-                : d;
+        if (Simd.narrowedForByteShuffles()) {
+            d += " (512-bit registers, but no AVX512_VBMI byte permutes: the 512-bit kernels would run boxed)";
+        }
+        // the one-pass F16 dot is the faster where it is not off (FloatDots.F16_ONE_PASS): say when it is, and how to turn it on
+        return FloatDots.F16_ONE_PASS ? d
+                : d + "; F16 rows converted before their products (subnormal weights slow Intel cores' one pass; "
+                        + "-D" + VectorTuning.F16_ONE_PASS_PROPERTY + "=true for it)";
     }
 }

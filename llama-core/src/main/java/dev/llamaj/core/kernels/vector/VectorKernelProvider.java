@@ -38,6 +38,10 @@ public final class VectorKernelProvider implements KernelProvider {
             return Availability.no("the JVM runs in interpreted mode (-Xint), where the Vector API is not compiled to "
                     + "SIMD instructions: drop -Xint");
         }
+        String tuning = VectorTuning.problem();
+        if (tuning != null) {
+            return Availability.no(tuning);
+        }
         try {
             Class<?> probe = Class.forName("dev.llamaj.core.kernels.vector.SimdProbe");
             String problem = (String) probe.getMethod("problem").invoke(null);

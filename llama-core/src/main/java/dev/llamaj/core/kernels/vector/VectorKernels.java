@@ -37,16 +37,7 @@ public final class VectorKernels implements Kernels {
      * Q6_K 2715 / 658, F16 2149 / 1302 (before {@link FloatDots#F16}'s one-pass row dot).
      * The Intel host was not re-measured with these dots; the option is there for that.
      */
-    static final int DECODE_RUNS = decodeRuns(System.getProperty("llamaj.decode.runs", "1"));
-
-    /** {@link #DECODE_RUNS} from the system property's value. */
-    static int decodeRuns(String v) {
-        return switch (v) {
-            case "1" -> 1;
-            case "4" -> 4;
-            default -> throw new IllegalArgumentException("llamaj.decode.runs is " + v + ": expected 1 or 4");
-        };
-    }
+    static final int DECODE_RUNS = VectorTuning.decodeRuns(System.getProperty(VectorTuning.DECODE_RUNS_PROPERTY, "1"));
 
     /** Elements below which an element-wise operation is not worth splitting across threads. */
     private static final int ELEMENTWISE_GRAIN = 1 << 14;

@@ -1,9 +1,7 @@
 package dev.llamaj.core.kernels.vector;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.llamaj.core.kernels.Activations;
 import dev.llamaj.core.tensor.GgmlType;
@@ -148,25 +146,6 @@ class RowDotTest {
 
     static GgmlType[] readAheadFormats() {
         return new GgmlType[] {GgmlType.Q4_0, GgmlType.Q8_0};
-    }
-
-    @Test
-    void decodeRunsTakesOneOrFourAndNamesThePropertyOtherwise() {
-        assertEquals(1, VectorKernels.decodeRuns("1"));
-        assertEquals(4, VectorKernels.decodeRuns("4"));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> VectorKernels.decodeRuns("2"));
-        assertTrue(e.getMessage().contains("llamaj.decode.runs") && e.getMessage().contains("1 or 4"), e.getMessage());
-    }
-
-    @Test
-    void f16OnePassIsOffOnIntelByDefaultAndTakesTrueOrFalse() {
-        assertFalse(FloatDots.f16OnePass(null, "GenuineIntel"));
-        assertTrue(FloatDots.f16OnePass(null, "AuthenticAMD"));
-        assertTrue(FloatDots.f16OnePass(null, null));
-        assertTrue(FloatDots.f16OnePass("true", "GenuineIntel"));
-        assertFalse(FloatDots.f16OnePass("false", "AuthenticAMD"));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> FloatDots.f16OnePass("yes", null));
-        assertTrue(e.getMessage().contains("llamaj.f16.onePass") && e.getMessage().contains("true or false"), e.getMessage());
     }
 
     /**
