@@ -108,7 +108,7 @@ final class FloatDots {
      * ({@link VectorTuning#f16OnePass}).
      */
     static final boolean F16_ONE_PASS =
-            VectorTuning.f16OnePass(System.getProperty(VectorTuning.F16_ONE_PASS_PROPERTY), Simd.cpuInfo("vendor_id"));
+            VectorTuning.f16OnePass(System.getProperty(VectorTuning.F16_ONE_PASS_PROPERTY), Simd.cpuVendor());
 
     /**
      * F16 and BF16 weights converted per pass: 8 KB of floats, a whole row of most Llama matrices (2048
@@ -236,8 +236,9 @@ final class FloatDots {
      * another, 1 thread: JMH 5632x2048 from DRAM 1302 -> 787 us; TinyLlama F16 decode 6.8 -> 12.6
      * tok/s (llama.cpp 15.1). (Four runs side by side, {@link #converted4}, keep the conversion
      * pass.) Not on Intel cores by default: {@link #F16_ONE_PASS} says why. An infinite or NaN
-     * F16 weight reads here as a finite weight of 65536 to 131008 in magnitude, where {@link #converted} gives an infinite or NaN sum: no converter writes such
-     * weights, and a model holding them gives garbage either way.
+     * F16 weight reads here as a finite weight of 65536 to 131008 in magnitude, where
+     * {@link #converted} gives an infinite or NaN sum: no converter writes such weights, and a
+     * model holding them gives garbage either way.
      */
     static float f16Row(MemorySegment w, long off, RoundedRows x, int row) {
         int n = x.cols;

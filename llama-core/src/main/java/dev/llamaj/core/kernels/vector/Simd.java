@@ -6,6 +6,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.function.IntBinaryOperator;
 import java.util.function.IntUnaryOperator;
 import jdk.incubator.vector.ByteVector;
@@ -27,6 +28,8 @@ import jdk.incubator.vector.VectorSpecies;
  * vector operation that is not inlined falls back to boxed Java code, 100× slower.
  */
 final class Simd {
+    /** {@code /proc/cpuinfo}'s lines (Linux), read once for every question put to it; empty where it is absent or unreadable. */
+    private static final List<String> CPU_INFO = readCpuInfo();
     static final VectorSpecies<Float> F = species(FloatVector.SPECIES_PREFERRED, cpuFlags());
     static final int L = F.length();
     static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
@@ -182,7 +185,7 @@ final class Simd {
      * On an AMD EPYC (Zen 5) the multiply was the faster (JMH 5632x2048, 1 thread, in cache: Q4_0
      * 303 -> 291 us, Q4_K 350 -> 334, Q6_K 499 -> 466).
      */
-    static final boolean PAIR_SUMS_BY_MULTIPLY = !"GenuineIntel".equals(cpuInfo("vendor_id"));
+    static final boolean PAIR_SUMS_BY_MULTIPLY = !"GenuineIntel".equals(cpuVendor());
 
     /** The CPU's flags as {@code /proc/cpuinfo} lists them (Linux), padded with spaces; null where that file is absent or unreadable. */
     private static String cpuFlags() {
@@ -190,21 +193,27 @@ final class Simd {
         return flags == null ? null : " " + flags + " ";
     }
 
-    /**
-     * The value of the first {@code key} line of {@code /proc/cpuinfo} (Linux), e.g. {@code vendor_id}'s
-     * {@code GenuineIntel}; null where that file or line is absent or unreadable.
-     */
-    static String cpuInfo(String key) {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                int colon = line.indexOf(':');
-                if (colon > 0 && line.substring(0, colon).trim().equals(key)) {
-                    return line.substring(colon + 1).trim();
-                }
+    /** The CPU's vendor as {@code /proc/cpuinfo} names it ({@code GenuineIntel}, {@code AuthenticAMD}); null where unknown. */
+    static String cpuVendor() {
+        return cpuInfo("vendor_id");
+    }
+
+    /** The value of the first {@code key} line of {@link #CPU_INFO}; null where there is none. */
+    private static String cpuInfo(String key) {
+        for (String line : CPU_INFO) {
+            int colon = line.indexOf(':');
+            if (colon > 0 && line.substring(0, colon).trim().equals(key)) {
+                return line.substring(colon + 1).trim();
             }
-            return null;
+        }
+        return null;
+    }
+
+    private static List<String> readCpuInfo() {
+        try {
+            return List.copyOf(Files.readAllLines(Path.of("/proc/cpuinfo")));
         } catch (IOException | RuntimeException e) {
-            return null;
+            return List.of();
         }
     }
 
