@@ -33,7 +33,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class KernelConformanceTest {
     private static final int THREADS = 3; // odd, so a provider's work splitting meets uneven shares
-    private static final int[] ROWS = {1, 3, 7, 19}; // 19: two full prefill panels and a remainder
+    private static final int[] ROWS = {1, 3, 7, 27}; // 27: a prefill group of two panels, then one of a panel and 3 rows (Q4_0: 3 panels, 3 rows)
     private static final int[] BATCH = {1, 5, 37}; // 37: more than one packed token block, the last one partial
 
     /** A provider under test, named for the test report. */

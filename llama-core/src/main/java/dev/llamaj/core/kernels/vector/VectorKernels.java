@@ -88,7 +88,7 @@ public final class VectorKernels implements Kernels {
         this.rowScratch = new float[pool.threads()][0];
         this.pairScratch = new int[pool.threads()][0];
         this.blockScaleScratch = new float[pool.threads()][0];
-        this.tileScratch = new float[pool.threads()][Math.max(Gemm.ROWS * Gemm.TOKENS + TILE_PAD, RoundedRows.DOT_SCRATCH)];
+        this.tileScratch = new float[pool.threads()][Math.max(Gemm.GROUP_ROWS * Gemm.TOKENS + TILE_PAD, RoundedRows.DOT_SCRATCH)];
     }
 
     private static long parallelWork() {
@@ -450,7 +450,8 @@ public final class VectorKernels implements Kernels {
         int[] first = new int[m + 1];
         long rowsInAll = 0;
         for (int j = 0; j < m; j++) {
-            first[j + 1] = first[j] + (ts[j].rows() + Gemm.ROWS - 1) / Gemm.ROWS;
+            int unit = unitRows(ts[j]);
+            first[j + 1] = first[j] + (ts[j].rows() + unit - 1) / unit;
             rowsInAll += ts[j].rows();
         }
         pool.run(first[m], 1, rowsInAll * cols * n, (wk, from, to) -> {
@@ -462,8 +463,9 @@ public final class VectorKernels implements Kernels {
                 }
                 Tensor t = ts[j];
                 int rows = t.rows();
-                int r0 = Gemm.ROWS * (p - first[j]);
-                int nr = Math.min(Gemm.ROWS, rows - r0);
+                int unit = unitRows(t);
+                int r0 = unit * (p - first[j]);
+                int nr = Math.min(unit, rows - r0);
                 if (t.type() == GgmlType.Q4_0) {
                     if (pairScratch[wk].length < Gemm.ROWS * cols / 2) {
                         pairScratch[wk] = new int[Gemm.ROWS * cols / 2];
@@ -474,12 +476,17 @@ public final class VectorKernels implements Kernels {
                     Q4_0Gemm.decode(t.data(), r0 * t.rowBytes(), nr, cols, w, d);
                     Q4_0Gemm.panel(w, d, nr, cols, packedQuants, packedScales, n, ods[j], rows, r0, tile);
                 } else {
-                    float[] w = rowScratch(wk, Gemm.ROWS * cols);
+                    float[] w = rowScratch(wk, Gemm.GROUP_ROWS * cols);
                     Dequant.rows(t.type(), t.data(), (long) r0 * cols, nr * cols, w);
                     Gemm.panel(w, nr, cols, packed, n, ods[j], rows, r0, tile);
                 }
             }
         });
+    }
+
+    /** Weight rows per unit of a batch's work: a Q4_0 panel, or a group of float panels. */
+    private static int unitRows(Tensor t) {
+        return t.type() == GgmlType.Q4_0 ? Gemm.ROWS : Gemm.GROUP_ROWS;
     }
 
     private float[] rowScratch(int worker, int size) {
