@@ -91,78 +91,34 @@ final class BlockDots {
      * block sum is an exact integer, as in {@link #Q8_0}; results differ from it only in the order
      * scaled lane sums are added. Blocks past the last whole quad of a row take the scalar path.
      */
-    static final RowDot Q8_0_QUADS = new FourRowDot(Rounding.Q8_0) {
+    static final RowDot Q8_0_QUADS = new FourRunDot(Rounding.Q8_0) {
         @Override
-        void rows(MemorySegment w, long off, long stride, int nrows, RoundedRows x, int row, float[] scratch) {
-            q8_0Rows(w, off, stride, nrows, x, row, scratch);
+        float one(MemorySegment w, long off, RoundedRows x, int row, float[] scratch) {
+            return q8_0Row(w, off, x, row, scratch);
         }
 
         @Override
-        float finish(MemorySegment w, long off, RoundedRows x, int row, float[] scratch, int k) {
-            return lanes(scratch, k) + q8_0Tail(w, off, x, row);
+        void runs(MemorySegment w, long off, long stride, RoundedRows x, int row, float[] out, int o, int outStride) {
+            q8_0Pair(w, off, stride, x, row, out, o, outStride);
+            q8_0Pair(w, off + 2 * stride, stride, x, row, out, o + 2 * outStride, outStride);
+        }
+
+        @Override
+        float tail(MemorySegment w, long off, RoundedRows x, int row) {
+            return q8_0Tail(w, off, x, row);
         }
 
         @Override
         public long secondLoopFromRowBytes() {
             return Simd.READ_AHEAD_MIN_ROW;
         }
-
-        @Override
-        float one(MemorySegment w, long off, RoundedRows x, int row, float[] scratch) {
-            return q8_0Row(w, off, x, row, scratch) + q8_0Tail(w, off, x, row);
-        }
     };
 
     /**
-     * {@link #Q8_0_QUADS} over the whole quads of {@code nrows} rows at {@code off + k·stride}, the
-     * activations loaded and widened once per quad for all of them; row k's lanes in
-     * {@code scratch[k·L ..]} (a load and a store a quad: its sums keep one order whether the row
-     * runs alone or beside others).
-     */
-    private static void q8_0Rows(MemorySegment w, long off, long stride, int nrows, RoundedRows x, int row, float[] scratch) {
-        int quads = x.cols / 128;
-        byte[] xs = x.q4_0Quads;
-        float[] dx = x.quadScales;
-        Arrays.fill(scratch, 0, nrows * L, 0f);
-        for (int g = 0; g < quads; g++) {
-            int xg = row * quads + g;
-            int xq = 128 * xg;
-            ShortVector x0 = (ShortVector) ByteVector.fromArray(Simd.BW, xs, xq).convertShape(B2S, Simd.SW, 0);
-            ShortVector x1 = (ShortVector) ByteVector.fromArray(Simd.BW, xs, xq + 32).convertShape(B2S, Simd.SW, 0);
-            ShortVector x2 = (ShortVector) ByteVector.fromArray(Simd.BW, xs, xq + 64).convertShape(B2S, Simd.SW, 0);
-            ShortVector x3 = (ShortVector) ByteVector.fromArray(Simd.BW, xs, xq + 96).convertShape(B2S, Simd.SW, 0);
-            FloatVector dxs = FloatVector.fromArray(F, dx, 16 * xg);
-            for (int k = 0; k < nrows; k++) {
-                long bo = off + k * stride + 136L * g;
-                ByteVector l0 = ByteVector.fromMemorySegment(BI, w, bo, LE);
-                ByteVector l1 = ByteVector.fromMemorySegment(BI, w, bo + 56, LE);
-                ShortVector a = Q8_FIRST_HALVES.selectFrom(l0, l1).reinterpretAsShorts();
-                ShortVector b = Q8_SECOND_HALVES.selectFrom(ByteVector.fromMemorySegment(BI, w, bo + 18, LE),
-                        ByteVector.fromMemorySegment(BI, w, bo + 72, LE)).reinterpretAsShorts();
-                // a short lane holds quants i (low byte, sign-extended by two shifts) and i + 1 (high byte)
-                ShortVector pa = a.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(x0)
-                        .add(a.lanewise(VectorOperators.ASHR, 8).mul(x2));
-                ShortVector pb = b.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(x1)
-                        .add(b.lanewise(VectorOperators.ASHR, 8).mul(x3));
-                // both shorts of each int lane, of both registers, summed in 32 bits (each short is up to 32512)
-                IntVector ia = pa.reinterpretAsInts();
-                IntVector ib = pb.reinterpretAsInts();
-                IntVector sums = ia.lanewise(VectorOperators.ASHR, 16).add(ib.lanewise(VectorOperators.ASHR, 16))
-                        .add(ia.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                                .add(ib.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)));
-                FloatVector scale = Q8_SCALES.selectFrom(l0, l1).reinterpretAsInts().lanewise(VectorOperators.ASHR, 3)
-                        .and(Simd.F16_IN_FLOAT).reinterpretAsFloats().mul(dxs);
-                ((FloatVector) sums.convert(VectorOperators.I2F, 0)).fma(scale, FloatVector.fromArray(F, scratch, k * L))
-                        .intoArray(scratch, k * L);
-            }
-        }
-    }
-
-    /**
-     * {@link #q8_0Rows} for one row, its sum in a register from quad to quad: the same operations in
-     * the same order (so the same bits), without the scratch's store and load per quad, whose
-     * latency bound a row alone. Returns its lanes' sum, in {@link FourRowDot#lanes}' order (so the
-     * same bits as the four-row form). Values are cast to their exact classes, as in {@link Gemm}.
+     * {@link #Q8_0_QUADS} over one row's whole quads, its sum in a register from quad to quad (a
+     * scratch array's store and load per quad bound a row alone by their latency). Returns its
+     * lanes' sum, in {@link Simd#laneSum}'s order. Values are cast to their exact classes, as in
+     * {@link Gemm}.
      */
     private static float q8_0Row(MemorySegment w, long off, RoundedRows x, int row, float[] scratch) {
         int quads = x.cols / 128;
@@ -233,12 +189,84 @@ final class BlockDots {
                 acc = F_VECTOR.cast(I_VECTOR.cast(sums).convert(VectorOperators.I2F, 0)).fma(scale, acc);
             }
         }
-        // lanes summed as FourRowDot.lanes sums them (the tree above Simd.laneSum), in registers: storing them for
+        // lanes summed as Simd.laneSum sums them, in registers: storing them for
         // scalar loads stalled each row on the store (8% of TinyLlama Q4_0 decode, 1 thread, in finish)
         acc = (FloatVector) acc.add(acc.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0);
         acc = (FloatVector) acc.add(acc.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0);
         acc = acc.add(acc.rearrange(Simd.XOR_2_OF_4));
         return acc.lane(0) + acc.lane(1);
+    }
+
+    /**
+     * {@link #q8_0Row} for the two rows at {@code off} and {@code off + stride}, side by side, each
+     * sum in a register of its own: the same operations in the same order for each row (so the
+     * same bits), the activations loaded and widened once for the two. Row k's sum (without its
+     * tail) goes to {@code out[o + k·outStride]}. Two rows, not four as {@link #q4_0Runs}: C1 gave
+     * up on a four-row method this size (tier 3, "out of virtual registers"), and the JVM then left
+     * it in its tier-2 code, which runs the vectors boxed, about 150 times slower, for good.
+     */
+    private static void q8_0Pair(MemorySegment w, long off, long stride, RoundedRows x, int row, float[] out, int o, int outStride) {
+        int quads = x.cols / 128;
+        byte[] xs = x.q4_0Quads;
+        float[] dx = x.quadScales;
+        FloatVector acc0 = F_VECTOR.cast(FloatVector.zero(F));
+        FloatVector acc1 = acc0;
+        int xq = 128 * row * quads;
+        int xo = 16 * row * quads;
+        long bo = off;
+        for (int g = 0; g < quads; g++, xq += 128, xo += 16, bo += 136) {
+            ShortVector x0 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq)).convertShape(B2S, Simd.SW, 0));
+            ShortVector x1 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq + 32)).convertShape(B2S, Simd.SW, 0));
+            ShortVector x2 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq + 64)).convertShape(B2S, Simd.SW, 0));
+            ShortVector x3 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq + 96)).convertShape(B2S, Simd.SW, 0));
+            FloatVector dxs = F_VECTOR.cast(FloatVector.fromArray(F, dx, xo));
+            ByteVector l00 = ByteVector.fromMemorySegment(BI, w, bo, LE);
+            ByteVector l10 = ByteVector.fromMemorySegment(BI, w, bo + 56, LE);
+            ShortVector a0 = Q8_FIRST_HALVES.selectFrom(l00, l10).reinterpretAsShorts();
+            ShortVector b0 = Q8_SECOND_HALVES.selectFrom(ByteVector.fromMemorySegment(BI, w, bo + 18, LE),
+                    ByteVector.fromMemorySegment(BI, w, bo + 72, LE)).reinterpretAsShorts();
+            // a short lane holds quants i (low byte, sign-extended by two shifts) and i + 1 (high byte)
+            ShortVector pa0 = a0.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(x0)
+                    .add(a0.lanewise(VectorOperators.ASHR, 8).mul(x2));
+            ShortVector pb0 = b0.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(x1)
+                    .add(b0.lanewise(VectorOperators.ASHR, 8).mul(x3));
+            // both shorts of each int lane, of both registers, summed in 32 bits (each short is up to 32512)
+            IntVector ia0 = pa0.reinterpretAsInts();
+            IntVector ib0 = pb0.reinterpretAsInts();
+            IntVector sums0 = ia0.lanewise(VectorOperators.ASHR, 16).add(ib0.lanewise(VectorOperators.ASHR, 16))
+                    .add(ia0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                            .add(ib0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)));
+            FloatVector scale0 = Q8_SCALES.selectFrom(l00, l10).reinterpretAsInts().lanewise(VectorOperators.ASHR, 3)
+                    .and(Simd.F16_IN_FLOAT).reinterpretAsFloats().mul(dxs);
+            acc0 = ((FloatVector) sums0.convert(VectorOperators.I2F, 0)).fma(scale0, acc0);
+            // row 1 the same
+            ByteVector l01 = ByteVector.fromMemorySegment(BI, w, bo + 1 * stride, LE);
+            ByteVector l11 = ByteVector.fromMemorySegment(BI, w, bo + 1 * stride + 56, LE);
+            ShortVector a1 = Q8_FIRST_HALVES.selectFrom(l01, l11).reinterpretAsShorts();
+            ShortVector b1 = Q8_SECOND_HALVES.selectFrom(ByteVector.fromMemorySegment(BI, w, bo + 1 * stride + 18, LE),
+                    ByteVector.fromMemorySegment(BI, w, bo + 1 * stride + 72, LE)).reinterpretAsShorts();
+            ShortVector pa1 = a1.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(x0)
+                    .add(a1.lanewise(VectorOperators.ASHR, 8).mul(x2));
+            ShortVector pb1 = b1.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(x1)
+                    .add(b1.lanewise(VectorOperators.ASHR, 8).mul(x3));
+            IntVector ia1 = pa1.reinterpretAsInts();
+            IntVector ib1 = pb1.reinterpretAsInts();
+            IntVector sums1 = ia1.lanewise(VectorOperators.ASHR, 16).add(ib1.lanewise(VectorOperators.ASHR, 16))
+                    .add(ia1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                            .add(ib1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)));
+            FloatVector scale1 = Q8_SCALES.selectFrom(l01, l11).reinterpretAsInts().lanewise(VectorOperators.ASHR, 3)
+                    .and(Simd.F16_IN_FLOAT).reinterpretAsFloats().mul(dxs);
+            acc1 = ((FloatVector) sums1.convert(VectorOperators.I2F, 0)).fma(scale1, acc1);
+        }
+        // each row's lanes summed as q8_0Row sums them
+        acc0 = (FloatVector) F_VECTOR.cast(acc0).add(acc0.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0);
+        acc0 = (FloatVector) acc0.add(acc0.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0);
+        acc0 = acc0.add(acc0.rearrange(Simd.XOR_2_OF_4));
+        out[o + 0 * outStride] = acc0.lane(0) + acc0.lane(1);
+        acc1 = (FloatVector) F_VECTOR.cast(acc1).add(acc1.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0);
+        acc1 = (FloatVector) acc1.add(acc1.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0);
+        acc1 = acc1.add(acc1.rearrange(Simd.XOR_2_OF_4));
+        out[o + 1 * outStride] = acc1.lane(0) + acc1.lane(1);
     }
 
     /** The blocks of a Q8_0 row past its last whole quad, by the scalar path. */
@@ -382,82 +410,37 @@ final class BlockDots {
      * pair kernel, one load and one permute per 36 bytes). Each block's integer sum is exact, as
      * in the scalar path; results differ from it only in the order the scaled lane sums are added.
      * Blocks past the last whole quad of a row take the scalar path. {@link #q4_0Row} runs it for
-     * one row, {@link #q4_0Rows} for four ({@link RowDot#dot4}): the same operations in the same
-     * order, so the two agree bit for bit (RowDotTest).
+     * one row, {@link #q4_0Runs} for four far apart ({@link FourRunDot}): the same operations in
+     * the same order, so the two agree bit for bit (RowDotTest).
      */
-    static final RowDot Q4_0_QUADS = new FourRowDot(Rounding.Q8_0) {
+    static final RowDot Q4_0_QUADS = new FourRunDot(Rounding.Q8_0) {
         @Override
-        void rows(MemorySegment w, long off, long stride, int nrows, RoundedRows x, int row, float[] scratch) {
-            q4_0Rows(w, off, stride, nrows, x, row, scratch);
+        float one(MemorySegment w, long off, RoundedRows x, int row, float[] scratch) {
+            return q4_0Row(w, off, x, row, scratch);
         }
 
         @Override
-        float finish(MemorySegment w, long off, RoundedRows x, int row, float[] scratch, int k) {
-            return lanes(scratch, k) + q4_0Tail(w, off, x, row);
+        void runs(MemorySegment w, long off, long stride, RoundedRows x, int row, float[] out, int o, int outStride) {
+            q4_0Runs(w, off, stride, x, row, out, o, outStride);
+        }
+
+        @Override
+        float tail(MemorySegment w, long off, RoundedRows x, int row) {
+            return q4_0Tail(w, off, x, row);
         }
 
         @Override
         public long secondLoopFromRowBytes() {
             return Simd.READ_AHEAD_MIN_ROW;
         }
-
-        @Override
-        float one(MemorySegment w, long off, RoundedRows x, int row, float[] scratch) {
-            return q4_0Row(w, off, x, row, scratch) + q4_0Tail(w, off, x, row);
-        }
     };
 
     /**
-     * {@link #Q4_0_QUADS} over the whole quads of {@code nrows} rows at {@code off + k·stride}: the
-     * activations' loads, widening, offsets and scales once per quad for all of them, row k's
-     * float lanes in {@code scratch[k·L ..]} (a load and a store a quad: how its sums keep one order
-     * whether a row runs alone or beside others).
-     */
-    private static void q4_0Rows(MemorySegment w, long off, long stride, int nrows, RoundedRows x, int row, float[] scratch) {
-        int quads = x.cols / 128;
-        byte[] xs = x.q4_0Quads;
-        int[] offsets = x.q4_0QuadOffsets;
-        float[] dx = x.quadScales;
-        Arrays.fill(scratch, 0, nrows * L, 0f);
-        for (int g = 0; g < quads; g++) {
-            int xg = row * quads + g;
-            int xq = 128 * xg;
-            ShortVector x0 = (ShortVector) ByteVector.fromArray(Simd.BW, xs, xq).convertShape(B2S, Simd.SW, 0);
-            ShortVector x1 = (ShortVector) ByteVector.fromArray(Simd.BW, xs, xq + 32).convertShape(B2S, Simd.SW, 0);
-            ShortVector x2 = (ShortVector) ByteVector.fromArray(Simd.BW, xs, xq + 64).convertShape(B2S, Simd.SW, 0);
-            ShortVector x3 = (ShortVector) ByteVector.fromArray(Simd.BW, xs, xq + 96).convertShape(B2S, Simd.SW, 0);
-            IntVector offs = IntVector.fromArray(I, offsets, 16 * xg);
-            FloatVector dxs = FloatVector.fromArray(F, dx, 16 * xg);
-            for (int k = 0; k < nrows; k++) {
-                long bo = off + k * stride + 72L * g;
-                // bytes 0-63 and 8-71 of the quad: a whole 72 bytes, nothing read past the quad
-                ByteVector first = ByteVector.fromMemorySegment(BI, w, bo, LE);
-                IntVector q = QUAD_QUANTS.selectFrom(first, ByteVector.fromMemorySegment(BI, w, bo + 8, LE)).reinterpretAsInts();
-                // a short lane holds quant bytes i, i+1 of its block: elements i, i+16 (low, high nibble of i), i+1, i+17
-                IntVector prod = q.and(Simd.LOW_NIBBLES).reinterpretAsShorts().mul(x0)
-                        .add(q.lanewise(VectorOperators.LSHR, 4).and(Simd.LOW_NIBBLES).reinterpretAsShorts().mul(x1))
-                        .add(q.lanewise(VectorOperators.LSHR, 8).and(Simd.LOW_NIBBLES).reinterpretAsShorts().mul(x2)
-                                .add(q.lanewise(VectorOperators.LSHR, 12).and(Simd.LOW_NIBBLES).reinterpretAsShorts().mul(x3)))
-                        .reinterpretAsInts();
-                // an int lane holds shorts h (high) and l: (v + (v << 16)) >> 16 is h + l while that fits in 16 bits
-                IntVector sums = prod.add(prod.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).add(offs);
-                // block k's F16 scale in the top half of int lanes 4k..4k+3, then moved to a float's place as
-                // Simd.f16 does (the bits below it masked off); quadScales carry Simd.f16's factor 2^112
-                FloatVector scale = first.rearrange(QUAD_SCALES).reinterpretAsInts().lanewise(VectorOperators.ASHR, 3)
-                        .and(Simd.F16_IN_FLOAT).reinterpretAsFloats().mul(dxs);
-                ((FloatVector) sums.convert(VectorOperators.I2F, 0)).fma(scale, FloatVector.fromArray(F, scratch, k * L))
-                        .intoArray(scratch, k * L);
-            }
-        }
-    }
-
-    /**
-     * {@link #q4_0Rows} for one row, its sum in a register from quad to quad: the same operations in
-     * the same order (so the same bits), without the scratch's store and load per quad. With them
-     * a quad's fma waited on the last one's store (about 13 cycles a quad in cache, on an AMD EPYC
-     * Zen 5 core): JMH 5632x2048, 1 thread, one row after another, 570 us from DRAM with the
-     * scratch against 377 with the register (312 in cache). Returns its lanes' sum, in
-     * {@link FourRowDot#lanes}' order.
+     * {@link #Q4_0_QUADS} over one row's whole quads, its sum in a register from quad to quad. The
+     * sums once went through a scratch array, a store and a load per quad, and a quad's fma waited
+     * on the last one's store (about 13 cycles a quad in cache, on an AMD EPYC Zen 5 core): JMH
+     * 5632x2048, 1 thread, one row after another, 570 us from DRAM with the scratch against 377
+     * with the register (312 in cache). Returns its lanes' sum, in {@link Simd#laneSum}'s order.
      */
     private static float q4_0Row(MemorySegment w, long off, RoundedRows x, int row, float[] scratch) {
         int quads = x.cols / 128;
@@ -525,12 +508,113 @@ final class BlockDots {
                 acc = F_VECTOR.cast(sums.convert(VectorOperators.I2F, 0)).fma(scale, acc);
             }
         }
-        // lanes summed as FourRowDot.lanes sums them (the tree above Simd.laneSum), in registers: storing them for
+        // lanes summed as Simd.laneSum sums them, in registers: storing them for
         // scalar loads stalled each row on the store (8% of TinyLlama Q4_0 decode, 1 thread, in finish)
         acc = (FloatVector) acc.add(acc.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0);
         acc = (FloatVector) acc.add(acc.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0);
         acc = acc.add(acc.rearrange(Simd.XOR_2_OF_4));
         return acc.lane(0) + acc.lane(1);
+    }
+
+    /**
+     * {@link #q4_0Row} for the four rows at {@code off + k·stride}, side by side, each sum in a
+     * register of its own: the same operations in the same order for each row (so the same bits),
+     * the activations loaded and widened once for the four, and four streams of weights in flight.
+     * Row k's sum (without its tail) goes to {@code out[o + k·outStride]}. Two rows at a time, as
+     * {@link #q8_0Pair} must, were slower: JMH 5632x2048, 1 thread, alternated, best iterations,
+     * 863-1000 us against 735-774 from DRAM. This method's size is near what C1 can compile with
+     * profiling (tier 3; Q8_0's four-row form was not, see there): on JDK 25, C1 compiles it at
+     * tier 3 and C2 at tier 4 ({@code -XX:+PrintCompilation}); a larger one must be checked so.
+     */
+    private static void q4_0Runs(MemorySegment w, long off, long stride, RoundedRows x, int row, float[] out, int o, int outStride) {
+        int quads = x.cols / 128;
+        byte[] xs = x.q4_0Quads;
+        int[] offsets = x.q4_0QuadOffsets;
+        float[] dx = x.quadScales;
+        FloatVector a0 = F_VECTOR.cast(FloatVector.zero(F));
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        int xq = 128 * row * quads;
+        int xo = 16 * row * quads;
+        long bo = off;
+        for (int g = 0; g < quads; g++, xq += 128, xo += 16, bo += 72) {
+            ShortVector x0 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq)).convertShape(B2S, Simd.SW, 0));
+            ShortVector x1 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq + 32)).convertShape(B2S, Simd.SW, 0));
+            ShortVector x2 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq + 64)).convertShape(B2S, Simd.SW, 0));
+            ShortVector x3 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq + 96)).convertShape(B2S, Simd.SW, 0));
+            IntVector offs = I_VECTOR.cast(IntVector.fromArray(I, offsets, xo));
+            FloatVector dxs = F_VECTOR.cast(FloatVector.fromArray(F, dx, xo));
+            // row 0
+            ByteVector first0 = BI_VECTOR.cast(ByteVector.fromMemorySegment(BI, w, bo, LE));
+            IntVector q0 = I_VECTOR.cast(QUAD_QUANTS.selectFrom(first0, BI_VECTOR.cast(ByteVector.fromMemorySegment(BI, w, bo + 8, LE)))
+                    .reinterpretAsInts());
+            IntVector prod0 = I_VECTOR.cast(SW_VECTOR.cast(q0.and(Simd.LOW_NIBBLES).reinterpretAsShorts()).mul(x0)
+                    .add(SW_VECTOR.cast(q0.lanewise(VectorOperators.LSHR, 4).and(Simd.LOW_NIBBLES).reinterpretAsShorts()).mul(x1))
+                    .add(SW_VECTOR.cast(q0.lanewise(VectorOperators.LSHR, 8).and(Simd.LOW_NIBBLES).reinterpretAsShorts()).mul(x2)
+                            .add(SW_VECTOR.cast(q0.lanewise(VectorOperators.LSHR, 12).and(Simd.LOW_NIBBLES).reinterpretAsShorts()).mul(x3)))
+                    .reinterpretAsInts());
+            IntVector sums0 = (Simd.PAIR_SUMS_BY_MULTIPLY ? prod0.mul(0x10001) : prod0.add(prod0.lanewise(VectorOperators.LSHL, 16))).lanewise(VectorOperators.ASHR, 16).add(offs);
+            FloatVector scale0 = F_VECTOR.cast(I_VECTOR.cast(BI_VECTOR.cast(first0.rearrange(QUAD_SCALES)).reinterpretAsInts())
+                    .lanewise(VectorOperators.ASHR, 3).and(Simd.F16_IN_FLOAT).reinterpretAsFloats()).mul(dxs);
+            a0 = F_VECTOR.cast(sums0.convert(VectorOperators.I2F, 0)).fma(scale0, a0);
+            // row 1
+            ByteVector first1 = BI_VECTOR.cast(ByteVector.fromMemorySegment(BI, w, bo + 1 * stride, LE));
+            IntVector q1 = I_VECTOR.cast(QUAD_QUANTS.selectFrom(first1, BI_VECTOR.cast(ByteVector.fromMemorySegment(BI, w, bo + 1 * stride + 8, LE)))
+                    .reinterpretAsInts());
+            IntVector prod1 = I_VECTOR.cast(SW_VECTOR.cast(q1.and(Simd.LOW_NIBBLES).reinterpretAsShorts()).mul(x0)
+                    .add(SW_VECTOR.cast(q1.lanewise(VectorOperators.LSHR, 4).and(Simd.LOW_NIBBLES).reinterpretAsShorts()).mul(x1))
+                    .add(SW_VECTOR.cast(q1.lanewise(VectorOperators.LSHR, 8).and(Simd.LOW_NIBBLES).reinterpretAsShorts()).mul(x2)
+                            .add(SW_VECTOR.cast(q1.lanewise(VectorOperators.LSHR, 12).and(Simd.LOW_NIBBLES).reinterpretAsShorts()).mul(x3)))
+                    .reinterpretAsInts());
+            IntVector sums1 = (Simd.PAIR_SUMS_BY_MULTIPLY ? prod1.mul(0x10001) : prod1.add(prod1.lanewise(VectorOperators.LSHL, 16))).lanewise(VectorOperators.ASHR, 16).add(offs);
+            FloatVector scale1 = F_VECTOR.cast(I_VECTOR.cast(BI_VECTOR.cast(first1.rearrange(QUAD_SCALES)).reinterpretAsInts())
+                    .lanewise(VectorOperators.ASHR, 3).and(Simd.F16_IN_FLOAT).reinterpretAsFloats()).mul(dxs);
+            a1 = F_VECTOR.cast(sums1.convert(VectorOperators.I2F, 0)).fma(scale1, a1);
+            // row 2
+            ByteVector first2 = BI_VECTOR.cast(ByteVector.fromMemorySegment(BI, w, bo + 2 * stride, LE));
+            IntVector q2 = I_VECTOR.cast(QUAD_QUANTS.selectFrom(first2, BI_VECTOR.cast(ByteVector.fromMemorySegment(BI, w, bo + 2 * stride + 8, LE)))
+                    .reinterpretAsInts());
+            IntVector prod2 = I_VECTOR.cast(SW_VECTOR.cast(q2.and(Simd.LOW_NIBBLES).reinterpretAsShorts()).mul(x0)
+                    .add(SW_VECTOR.cast(q2.lanewise(VectorOperators.LSHR, 4).and(Simd.LOW_NIBBLES).reinterpretAsShorts()).mul(x1))
+                    .add(SW_VECTOR.cast(q2.lanewise(VectorOperators.LSHR, 8).and(Simd.LOW_NIBBLES).reinterpretAsShorts()).mul(x2)
+                            .add(SW_VECTOR.cast(q2.lanewise(VectorOperators.LSHR, 12).and(Simd.LOW_NIBBLES).reinterpretAsShorts()).mul(x3)))
+                    .reinterpretAsInts());
+            IntVector sums2 = (Simd.PAIR_SUMS_BY_MULTIPLY ? prod2.mul(0x10001) : prod2.add(prod2.lanewise(VectorOperators.LSHL, 16))).lanewise(VectorOperators.ASHR, 16).add(offs);
+            FloatVector scale2 = F_VECTOR.cast(I_VECTOR.cast(BI_VECTOR.cast(first2.rearrange(QUAD_SCALES)).reinterpretAsInts())
+                    .lanewise(VectorOperators.ASHR, 3).and(Simd.F16_IN_FLOAT).reinterpretAsFloats()).mul(dxs);
+            a2 = F_VECTOR.cast(sums2.convert(VectorOperators.I2F, 0)).fma(scale2, a2);
+            // row 3
+            ByteVector first3 = BI_VECTOR.cast(ByteVector.fromMemorySegment(BI, w, bo + 3 * stride, LE));
+            IntVector q3 = I_VECTOR.cast(QUAD_QUANTS.selectFrom(first3, BI_VECTOR.cast(ByteVector.fromMemorySegment(BI, w, bo + 3 * stride + 8, LE)))
+                    .reinterpretAsInts());
+            IntVector prod3 = I_VECTOR.cast(SW_VECTOR.cast(q3.and(Simd.LOW_NIBBLES).reinterpretAsShorts()).mul(x0)
+                    .add(SW_VECTOR.cast(q3.lanewise(VectorOperators.LSHR, 4).and(Simd.LOW_NIBBLES).reinterpretAsShorts()).mul(x1))
+                    .add(SW_VECTOR.cast(q3.lanewise(VectorOperators.LSHR, 8).and(Simd.LOW_NIBBLES).reinterpretAsShorts()).mul(x2)
+                            .add(SW_VECTOR.cast(q3.lanewise(VectorOperators.LSHR, 12).and(Simd.LOW_NIBBLES).reinterpretAsShorts()).mul(x3)))
+                    .reinterpretAsInts());
+            IntVector sums3 = (Simd.PAIR_SUMS_BY_MULTIPLY ? prod3.mul(0x10001) : prod3.add(prod3.lanewise(VectorOperators.LSHL, 16))).lanewise(VectorOperators.ASHR, 16).add(offs);
+            FloatVector scale3 = F_VECTOR.cast(I_VECTOR.cast(BI_VECTOR.cast(first3.rearrange(QUAD_SCALES)).reinterpretAsInts())
+                    .lanewise(VectorOperators.ASHR, 3).and(Simd.F16_IN_FLOAT).reinterpretAsFloats()).mul(dxs);
+            a3 = F_VECTOR.cast(sums3.convert(VectorOperators.I2F, 0)).fma(scale3, a3);
+        }
+        // each row's lanes summed as q4_0Row sums them
+        a0 = (FloatVector) F_VECTOR.cast(a0).add(a0.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0);
+        a0 = (FloatVector) a0.add(a0.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0);
+        a0 = a0.add(a0.rearrange(Simd.XOR_2_OF_4));
+        out[o + 0 * outStride] = a0.lane(0) + a0.lane(1);
+        a1 = (FloatVector) F_VECTOR.cast(a1).add(a1.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0);
+        a1 = (FloatVector) a1.add(a1.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0);
+        a1 = a1.add(a1.rearrange(Simd.XOR_2_OF_4));
+        out[o + 1 * outStride] = a1.lane(0) + a1.lane(1);
+        a2 = (FloatVector) F_VECTOR.cast(a2).add(a2.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0);
+        a2 = (FloatVector) a2.add(a2.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0);
+        a2 = a2.add(a2.rearrange(Simd.XOR_2_OF_4));
+        out[o + 2 * outStride] = a2.lane(0) + a2.lane(1);
+        a3 = (FloatVector) F_VECTOR.cast(a3).add(a3.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0);
+        a3 = (FloatVector) a3.add(a3.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0);
+        a3 = a3.add(a3.rearrange(Simd.XOR_2_OF_4));
+        out[o + 3 * outStride] = a3.lane(0) + a3.lane(1);
     }
 
     /** The blocks of a Q4_0 row past its last whole quad, by the scalar path. */

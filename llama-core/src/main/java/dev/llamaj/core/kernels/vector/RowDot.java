@@ -35,16 +35,26 @@ interface RowDot {
     /**
      * {@code out[o + i·outStride] = dot(w, rowOffset + i·rowStride, x, raw, row)} for four rows
      * {@code i < 4}, bit for bit; {@code scratch} holds at least {@link RoundedRows#DOT_SCRATCH}
-     * floats. With {@code -Dllamaj.decode.runs=4} ({@link VectorKernels#DECODE_RUNS}) a token's
-     * matrix-vector product calls it on four runs of rows far apart, read side by side: the formats whose dots spend many instructions per weight byte (Q4_0, Q8_0, Q4_K and
-     * Q6_K at 512 bits) override it to go through the four rows block by block, which keeps four
-     * streams of weights in flight where one row after another kept one, and loads and widens
-     * the activations once for the four.
+     * floats. A token's matrix-vector product calls it on four runs of rows far apart, read side
+     * by side, where {@link #runsSideBySide} (or {@code -Dllamaj.decode.runs=4},
+     * {@link VectorKernels#DECODE_RUNS}) says so. The formats whose dots spend many instructions
+     * per weight byte (Q4_0, Q8_0, Q4_K and Q6_K at 512 bits) override it to go through the four
+     * rows block by block, which keeps four streams of weights in flight where one row after
+     * another kept one, and loads and widens the activations once for the four.
      */
     default void dot4(MemorySegment w, long rowOffset, long rowStride, RoundedRows x, float[] raw, int row, float[] out, int o,
             int outStride, float[] scratch) {
         for (int i = 0; i < 4; i++) {
             out[o + i * outStride] = dot(w, rowOffset + i * rowStride, x, raw, row);
         }
+    }
+
+    /**
+     * Whether a token's product reads this format's rows as four runs side by side ({@link #dot4})
+     * rather than one after another, when {@code llamaj.decode.runs} does not choose: true where
+     * {@link #dot4} keeps the four sums in registers ({@link FourRunDot}).
+     */
+    default boolean runsSideBySide() {
+        return false;
     }
 }

@@ -23,22 +23,27 @@ public final class VectorKernels implements Kernels {
     /** Weight rows kept hot in cache while every token of a batch passes over them. */
     private static final int ROW_TILE = 16;
     /**
-     * How a token's matrix-vector product reads a thread's rows: 1 (the default), one row after
-     * another, front to back; 4 ({@code -Dllamaj.decode.runs=4}), four runs far apart side by side
-     * ({@link RowDot#dot4}).
+     * How a token's matrix-vector product reads a thread's rows: 0 (the default), by format, four
+     * runs far apart side by side ({@link RowDot#dot4}) where the format's dot keeps four sums in
+     * registers ({@link RowDot#runsSideBySide}: Q4_0 and Q8_0 at 512 bits), one row after another,
+     * front to back, elsewhere; 1 or 4 ({@code -Dllamaj.decode.runs}) for every format.
      *
      * <p>Four runs were the faster on the project's Intel Xeon (Emerald Rapids) host, when the row
      * dots of Q4_0 and Q8_0 carried their sums from block to block through a scratch array (a
      * store and a load per 128 weights, whose latency bound one row alone): there one row after
      * another read Q4_0 at 4.4-5.3 GB/s from DRAM, four runs 1.5x faster. On an AMD EPYC (Zen 5)
-     * host, where one core reads 40 GB/s, the four runs were the slower by far, and those dots now
-     * keep their sums in registers for one row. JMH 5632x2048 from DRAM, 1 thread, us/op, four
+     * host, where one core reads 40 GB/s, the four runs were the slower by far, and those dots then
+     * kept their sums in registers for one row only. JMH 5632x2048 from DRAM, 1 thread, us/op, four
      * runs against one row after another: Q4_0 757 / 377, Q8_0 1358 / 965, Q4_K 837 / 556,
      * Q6_K 2715 / 658, F16 2149 / 1302 (before {@link FloatDots#F16}'s one-pass row dot).
      * On an Intel Xeon with AMX (2 vCPUs), with these dots, four runs were the slower too: Q4_0
-     * 5632x2048, 1 thread, 1118 against 923 us in cache, 1622 against 1232 from DRAM.
+     * 5632x2048, 1 thread, 1118 against 923 us in cache, 1622 against 1232 from DRAM. Then Q4_0's
+     * and Q8_0's four runs kept their four sums in registers ({@link FourRunDot}), and on that host
+     * won: Q4_0 5632x2048, 1 thread, alternated, best iterations, 697-909 against 1028-1183 us
+     * from DRAM, 644-853 against 797-1247 in cache; TinyLlama Q4_0 decode 12.8-16.1 against 9.4-10.9
+     * tok/s.
      */
-    static final int DECODE_RUNS = VectorTuning.decodeRuns(System.getProperty(VectorTuning.DECODE_RUNS_PROPERTY, "1"));
+    static final int DECODE_RUNS = VectorTuning.decodeRuns(System.getProperty(VectorTuning.DECODE_RUNS_PROPERTY));
 
     /** Elements below which an element-wise operation is not worth splitting across threads. */
     private static final int ELEMENTWISE_GRAIN = 1 << 14;
@@ -178,14 +183,16 @@ public final class VectorKernels implements Kernels {
     private void primeOver(Tensor tensor, int k) {
         long rowBytes = tensor.rowBytes() * k;
         int rowLength = Math.multiplyExact(tensor.rowLength(), k);
-        Tensor rows = new Tensor(tensor.name(), tensor.type(), new long[] {rowLength, PRIME_ROWS / k},
-                tensor.data().asSlice(0, rowBytes * (PRIME_ROWS / k)));
+        // an odd count: where a token's product reads four runs (DECODE_RUNS), a row is left for the one-row dot too
+        int count = Math.max(1, PRIME_ROWS / k - 1);
+        Tensor rows = new Tensor(tensor.name(), tensor.type(), new long[] {rowLength, count},
+                tensor.data().asSlice(0, rowBytes * count));
         VectorWeights w = new VectorWeights(rows);
         float[] values = new float[rowLength];
         for (int i = 0; i < values.length; i++) {
             values[i] = (i % 7 - 3) * 0.25f;
         }
-        try (Activations x = activations(1, rowLength); Activations out = activations(1, PRIME_ROWS / k)) {
+        try (Activations x = activations(1, rowLength); Activations out = activations(1, count)) {
             x.write(0, values);
             // C2's code shows as a drop in a batch's time (the Vector API runs boxed, many times slower, until C2
             // compiles it): done once ten batches of ~20 ms in a row have not beaten the best by 10%
@@ -368,7 +375,7 @@ public final class VectorKernels implements Kernels {
                 float[] od = ods[j];
                 int rows = t.rows();
                 if (n == 1) {
-                    if (DECODE_RUNS == 1) {
+                    if (DECODE_RUNS == 0 ? !dot.runsSideBySide() : DECODE_RUNS == 1) {
                         float[] scratch = tileScratch[wk];
                         for (int r = r0; r < r1; r++) {
                             od[r - first[j]] = dot.dot(seg, (r - first[j]) * rowBytes, rounded, raw, 0, scratch);

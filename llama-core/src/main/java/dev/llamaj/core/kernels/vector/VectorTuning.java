@@ -9,13 +9,16 @@ final class VectorTuning {
     private VectorTuning() {
     }
 
-    /** System property: how decode reads a thread's rows, 1 or 4 ({@link VectorKernels#DECODE_RUNS}). */
+    /** System property: how decode reads a thread's rows, 1 or 4; absent, by format ({@link VectorKernels#DECODE_RUNS}). */
     static final String DECODE_RUNS_PROPERTY = "llamaj.decode.runs";
     /** System property: {@code true} or {@code false} overrides {@link FloatDots#F16_ONE_PASS}'s choice by CPU vendor. */
     static final String F16_ONE_PASS_PROPERTY = "llamaj.f16.onePass";
 
-    /** {@link VectorKernels#DECODE_RUNS} from the system property's value. */
+    /** {@link VectorKernels#DECODE_RUNS} from the system property's value: 0 (by format) when absent. */
     static int decodeRuns(String v) {
+        if (v == null) {
+            return 0;
+        }
         return switch (v) {
             case "1" -> 1;
             case "4" -> 4;
@@ -38,7 +41,7 @@ final class VectorTuning {
     /** Null when every tuning property is absent or valid, else what is wrong with the first bad one. */
     static String problem() {
         try {
-            decodeRuns(System.getProperty(DECODE_RUNS_PROPERTY, "1"));
+            decodeRuns(System.getProperty(DECODE_RUNS_PROPERTY));
             f16OnePass(System.getProperty(F16_ONE_PASS_PROPERTY), null);
             return null;
         } catch (IllegalArgumentException e) {

@@ -7,12 +7,15 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.llamaj.core.kernels.Availability;
+import dev.llamaj.core.tensor.GgmlType;
+import dev.llamaj.core.tensor.RandomBlocks;
 import org.junit.jupiter.api.Test;
 
 /** The vector provider's tuning properties: their values, and how a bad one is reported. */
 class VectorTuningTest {
     @Test
     void decodeRunsTakesOneOrFourAndNamesThePropertyOtherwise() {
+        assertEquals(0, VectorTuning.decodeRuns(null));
         assertEquals(1, VectorTuning.decodeRuns("1"));
         assertEquals(4, VectorTuning.decodeRuns("4"));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> VectorTuning.decodeRuns("2"));
@@ -28,6 +31,23 @@ class VectorTuningTest {
         assertFalse(VectorTuning.f16OnePass("false", "AuthenticAMD"));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> VectorTuning.f16OnePass("yes", null));
         assertTrue(e.getMessage().contains("llamaj.f16.onePass") && e.getMessage().contains("true or false"), e.getMessage());
+    }
+
+    /**
+     * Unset, {@code llamaj.decode.runs} leaves the choice to each format: four runs side by side
+     * where the dot keeps four sums in registers (Q4_0 and Q8_0 with 512-bit registers), one row
+     * after another elsewhere.
+     */
+    @Test
+    void withoutThePropertyQ4_0AndQ8_0ReadFourRunsWhereTheirDotsKeepThemInRegisters() {
+        for (GgmlType type : RandomBlocks.SUPPORTED) {
+            RowDot dot = VectorKernels.dotFor(type);
+            boolean registers = dot instanceof FourRunDot;
+            assertEquals(registers, dot.runsSideBySide(), type.toString());
+            boolean expected = Simd.SHORT_PRODUCTS
+                    && (type == GgmlType.Q4_0 || type == GgmlType.Q8_0);
+            assertEquals(expected, registers, type.toString());
+        }
     }
 
     /**
