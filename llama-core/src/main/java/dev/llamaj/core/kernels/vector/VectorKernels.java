@@ -24,9 +24,10 @@ public final class VectorKernels implements Kernels {
     private static final int ROW_TILE = 16;
     /**
      * How a token's matrix-vector product reads a thread's rows: 0 (the default), by format, four
-     * runs far apart side by side ({@link RowDot#dot4}) where the format's dot keeps four sums in
-     * registers ({@link RowDot#runsSideBySide}: Q4_0 and Q8_0 at 512 bits), one row after another,
-     * front to back, elsewhere; 1 or 4 ({@code -Dllamaj.decode.runs}) for every format.
+     * runs far apart side by side ({@link RowDot#dot4}) where the format says so
+     * ({@link RowDot#runsSideBySide}: Q4_0 and Q8_0 at 512 bits, whose dots keep four sums in
+     * registers; BF16 and converted F16 on Intel cores, {@link FloatDots#CONVERTED_RUNS}), one row
+     * after another, front to back, elsewhere; 1 or 4 ({@code -Dllamaj.decode.runs}) for every format.
      *
      * <p>Four runs were the faster on the project's Intel Xeon (Emerald Rapids) host, when the row
      * dots of Q4_0 and Q8_0 carried their sums from block to block through a scratch array (a

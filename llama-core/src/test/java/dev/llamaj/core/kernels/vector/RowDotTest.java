@@ -18,8 +18,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * A token's matrix-vector product reads a thread's rows one after another ({@link RowDot#dot}), or
- * four runs side by side ({@link RowDot#dot4}: Q4_0's and Q8_0's by default, any format's with
- * {@code -Dllamaj.decode.runs=4}), and the one-row
+ * four runs side by side ({@link RowDot#dot4}: by default Q4_0's and Q8_0's, and BF16's and F16's
+ * on Intel cores; any format's with {@code -Dllamaj.decode.runs=4}), and the one-row
  * dots of Q4_0, Q8_0, Q4_K, Q6_K and F16 are kernels of their own. Each row must still get, bit for bit,
  * what its own dot gives: the four-row forms add every row's terms in its one-row order, so any
  * difference is a defect, not rounding. Rows have tails past the last whole quad or super-block

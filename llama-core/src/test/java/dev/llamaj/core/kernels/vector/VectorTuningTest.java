@@ -35,18 +35,24 @@ class VectorTuningTest {
 
     /**
      * Unset, {@code llamaj.decode.runs} leaves the choice to each format: four runs side by side
-     * where the dot keeps four sums in registers (Q4_0 and Q8_0 with 512-bit registers), one row
-     * after another elsewhere.
+     * for Q4_0 and Q8_0 with 512-bit registers (their dots keep four sums in registers), and for
+     * rows converted first on Intel cores (BF16, and F16 unless in one pass); one row after
+     * another elsewhere.
      */
     @Test
-    void withoutThePropertyQ4_0AndQ8_0ReadFourRunsWhereTheirDotsKeepThemInRegisters() {
+    void withoutThePropertyEachFormatChoosesHowItsRowsAreRead() {
+        boolean intel = "GenuineIntel".equals(Simd.cpuVendor());
         for (GgmlType type : RandomBlocks.SUPPORTED) {
             RowDot dot = VectorKernels.dotFor(type);
-            boolean registers = dot instanceof FourRunDot;
-            assertEquals(registers, dot.runsSideBySide(), type.toString());
-            boolean expected = Simd.SHORT_PRODUCTS
-                    && (type == GgmlType.Q4_0 || type == GgmlType.Q8_0);
-            assertEquals(expected, registers, type.toString());
+            boolean expected = switch (type) {
+                case Q4_0, Q8_0 -> Simd.SHORT_PRODUCTS;
+                case F16 -> !FloatDots.F16_ONE_PASS;
+                case BF16 -> intel;
+                default -> false;
+            };
+            assertEquals(expected, dot.runsSideBySide(), type.toString());
+            assertEquals(Simd.SHORT_PRODUCTS && (type == GgmlType.Q4_0 || type == GgmlType.Q8_0), dot instanceof FourRunDot,
+                    type.toString());
         }
     }
 
