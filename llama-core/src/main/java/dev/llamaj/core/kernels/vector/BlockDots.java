@@ -16,7 +16,6 @@ import static jdk.incubator.vector.VectorOperators.S2I;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.Arrays;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -90,6 +89,8 @@ final class BlockDots {
      * 16 weights per step in 256-bit registers and scales each block with scalar code. Each lane's
      * block sum is an exact integer, as in {@link #Q8_0}; results differ from it only in the order
      * scaled lane sums are added. Blocks past the last whole quad of a row take the scalar path.
+     * {@link #q8_0Row} runs it for one row, {@link #q8_0Pair} for two far apart (twice for
+     * {@link FourRunDot}'s four): the same operations in the same order, so the same bits.
      */
     static final RowDot Q8_0_QUADS = new FourRunDot(Rounding.Q8_0) {
         @Override

@@ -106,6 +106,17 @@ final class FloatDots {
     };
 
     /**
+     * Whether a token's product reads BF16 rows, and F16 rows where they are converted first (not
+     * {@link #F16_ONE_PASS}), as four runs side by side ({@link #converted4}): on Intel cores. On
+     * the Intel Xeon with AMX (2 vCPUs), 1 thread, alternated: TinyLlama F16 decode 3.54-4.54 tok/s
+     * against 2.95-3.46 one row after another, 2 threads 7.2-7.5 against 6.1-6.9; JMH 5632x2048
+     * BF16 from DRAM, best iterations, 2346-2368 us against 3044-3097. On an AMD EPYC (Zen 5) host
+     * the four converted runs were the slower (F16, 2149 against 1302 us;
+     * {@link VectorKernels#DECODE_RUNS}).
+     */
+    static final boolean CONVERTED_RUNS = "GenuineIntel".equals(Simd.cpuVendor());
+
+    /**
      * Whether an F16 row dot runs in one pass ({@link #f16Row}), or converts its weights first
      * ({@link #converted}): one pass on any CPU but Intel's, by default. The one pass reads F16
      * subnormal weights as subnormal floats (times 2^-112), and Intel cores take a microcode
@@ -118,16 +129,6 @@ final class FloatDots {
      * decode 12.6 against 6.8 tok/s. {@code -Dllamaj.f16.onePass=true|false} overrides the choice
      * ({@link VectorTuning#f16OnePass}).
      */
-    /**
-     * Whether a token's product reads BF16 rows, and F16 rows where they are converted first (not
-     * {@link #F16_ONE_PASS}), as four runs side by side ({@link #converted4}): on Intel cores. On
-     * the Intel Xeon with AMX (2 vCPUs), 1 thread, alternated: TinyLlama F16 decode 3.54-4.54 tok/s
-     * against 2.95-3.46 one row after another, 2 threads 7.2-7.5 against 6.1-6.9; JMH 5632x2048
-     * BF16 from DRAM, best iterations, 2346-2368 us against 3044-3097. On an AMD EPYC (Zen 5) host
-     * the four converted runs were the slower (F16, 2149 against 1302 us; {@link VectorKernels#DECODE_RUNS}).
-     */
-    static final boolean CONVERTED_RUNS = "GenuineIntel".equals(Simd.cpuVendor());
-
     static final boolean F16_ONE_PASS =
             VectorTuning.f16OnePass(System.getProperty(VectorTuning.F16_ONE_PASS_PROPERTY), Simd.cpuVendor());
 
