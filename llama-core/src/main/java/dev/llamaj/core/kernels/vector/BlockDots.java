@@ -450,7 +450,7 @@ final class BlockDots {
         float[] dx = x.quadScales;
         FloatVector acc = F_VECTOR.cast(FloatVector.zero(F));
         // pair sums as v·0x10001 >> 16 where Simd.PAIR_SUMS_BY_MULTIPLY (not on Intel cores): v·0x10001 is
-        // v + (v << 16) mod 2^32, so the same bits as the four-row form's shift and add; on an AMD EPYC (Zen 5) one
+        // v + (v << 16) mod 2^32, so the same bits as the shift and add; on an AMD EPYC (Zen 5) one
         // vpmulld for the two was 4-7% faster (JMH 5632x2048, 1 thread, in cache: Q4_0 303 -> 291 us, Q4_K
         // 350 -> 334, Q6_K 499 -> 466; from DRAM 327 -> 313, 362-373 -> 354, 523 -> 500), on an Intel Xeon 13-20% slower
         int xq = 128 * row * quads;

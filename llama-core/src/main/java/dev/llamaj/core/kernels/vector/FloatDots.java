@@ -114,7 +114,7 @@ final class FloatDots {
      * the four converted runs were the slower (F16, 2149 against 1302 us;
      * {@link VectorKernels#DECODE_RUNS}).
      */
-    static final boolean CONVERTED_RUNS = "GenuineIntel".equals(Simd.cpuVendor());
+    static final boolean CONVERTED_RUNS = Simd.INTEL;
 
     /**
      * Whether an F16 row dot runs in one pass ({@link #f16Row}), or converts its weights first

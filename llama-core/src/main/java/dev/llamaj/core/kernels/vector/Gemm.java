@@ -154,9 +154,10 @@ final class Gemm {
     }
 
     /**
-     * The 8-row tile of the rows from {@code w[wo]}, its results in {@code tile[to ..]}. Its loads are cast to {@link Simd#F_VECTOR}, and its accumulators again after
-     * the loop (where C2 types them by their declared class), so that C2 calls every operation on
-     * them directly, whatever the JDK's shared vector methods have profiled (see there).
+     * The 8-row tile of the rows from {@code w[wo]}, its results in {@code tile[to ..]}. Its loads
+     * are cast to {@link Simd#F_VECTOR}, and its accumulators again after the loop (where C2 types
+     * them by their declared class), so that C2 calls every operation on them directly, whatever
+     * the JDK's shared vector methods have profiled (see there).
      */
     private static void kernel8(float[] w, int wo, int cols, float[] xp, int xo, int k0, int k1, float[] tile, int to) {
         FloatVector z = F_VECTOR.cast(FloatVector.zero(F));

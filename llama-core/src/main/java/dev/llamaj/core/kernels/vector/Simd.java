@@ -174,6 +174,9 @@ final class Simd {
         return FloatVector.SPECIES_PREFERRED.vectorBitSize() == 512 && F.vectorBitSize() < 512;
     }
 
+    /** Whether {@code /proc/cpuinfo} names an Intel CPU: the choices that differ by vendor read it. */
+    static final boolean INTEL = "GenuineIntel".equals(cpuVendor());
+
     /**
      * Whether the one-row Q4_0, Q4_K and Q6_K dots sum their 16-bit pairs into int lanes as
      * {@code v·0x10001 >> 16} (one {@code vpmulld}) rather than {@code (v + (v << 16)) >> 16} (a shift
@@ -185,7 +188,7 @@ final class Simd {
      * On an AMD EPYC (Zen 5) the multiply was the faster (JMH 5632x2048, 1 thread, in cache: Q4_0
      * 303 -> 291 us, Q4_K 350 -> 334, Q6_K 499 -> 466).
      */
-    static final boolean PAIR_SUMS_BY_MULTIPLY = !"GenuineIntel".equals(cpuVendor());
+    static final boolean PAIR_SUMS_BY_MULTIPLY = !INTEL;
 
     /** The CPU's flags as {@code /proc/cpuinfo} lists them (Linux), padded with spaces; null where that file is absent or unreadable. */
     private static String cpuFlags() {
