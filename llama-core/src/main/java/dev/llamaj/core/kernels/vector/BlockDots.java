@@ -72,21 +72,34 @@ final class BlockDots {
 
     /**
      * Q8_0 with 512-bit registers ({@link Simd#SHORT_PRODUCTS}): four blocks (136 bytes, 128
-     * weights) per pass, products in 16-bit lanes, against the activations of {@link RoundedRows#q4_0Quads}.
+     * weights) per pass, products in 16-bit lanes, against the activations of {@link RoundedRows#q8_0Quads}.
      * <ul>
      *   <li>two byte permutes ({@code vpermi2b}) of four overlapping 64-byte loads (all inside the
      *       quad) give two registers: {@code A} with quants 0-15 of each block, {@code B} with
      *       16-31, block k's in bytes 16k to 16k+15 of both;</li>
-     *   <li>each short lane holds two quants, {@code i} and {@code i+1}; two shifts sign-extend the
-     *       low one, one the high one, which pair with q4_0Quads' runs 0 and 2 (B's with 1 and 3);</li>
+     *   <li>each short lane holds two quants, {@code i} and {@code i+1}, which pair with q4_0Quads'
+     *       runs 0 and 2 (B's with 1 and 3): the high one sign-extended by one shift, the low one
+     *       as {@code ((v ^ 0x80) & 0xFF) - 0x80} (one {@code vpternlogd} and a subtraction);</li>
      *   <li>each lane's two products added in 16 bits ({@code |w| ≤ 128}, {@code |x| ≤ 127}: at
      *       most 32512), then A's and B's adjacent short lanes summed into 16 int lanes, four per
-     *       block, each the exact sum of 8 products;</li>
+     *       block, each the exact sum of 8 products: the high shorts by an arithmetic shift each,
+     *       the low ones as {@code ((a ^ 0x8000) & 0xFFFF) + ((b ^ 0x8000) | 0xFFFF0000)}, which is
+     *       {@code (lo_a + 2^15) + (lo_b - 2^15)} (one {@code vpternlogd} each, no shift);</li>
      *   <li>the four F16 scales permuted out of the first two loads into their blocks' int lanes,
      *       read as {@link BlockDots#Q4_0_QUADS} reads them, times {@link RoundedRows#quadScales}.</li>
      * </ul>
-     * About 37 vector instructions per 128 weights, against about 64 for {@link #Q8_0}, which widens
-     * 16 weights per step in 256-bit registers and scales each block with scalar code. Each lane's
+     * Why no shifts where another instruction does: on Intel cores a 512-bit shift, like the 16-bit
+     * multiply and the int-to-float conversion, runs on one port only (port 0), and this dot was
+     * bound by it: of the 31 vector operations per row and quad besides loads (C2's loop, read off
+     * its disassembly), 18 went there; now 10 of 27. The activations are shorts, widened once per
+     * token ({@link RoundedRows#q8_0Quads}), not per quad and row. Measured on the project's Intel
+     * Xeon with AMX, 1 thread, the old and new kernels alternated in one JVM over four runs of
+     * rows (a harness like {@code MatmulKernelBenchmark}, the same bits from both): median 82.3 ->
+     * 67.1 us per 512x2048 matrix in L2, 1548 -> 1470 us per 5632x2048 from DRAM; TinyLlama Q8_0
+     * decode through {@code llama bench}, alternated, 5.86-6.58 -> 6.50-6.84 tok/s.
+     * About 35 vector instructions per 128 weights, loads included, against about 64 for
+     * {@link #Q8_0}, which widens 16 weights per step in 256-bit registers and scales each block
+     * with scalar code. Each lane's
      * block sum is an exact integer, as in {@link #Q8_0}; results differ from it only in the order
      * scaled lane sums are added. Blocks past the last whole quad of a row take the scalar path.
      * {@link #q8_0Row} runs it for one row, {@link #q8_0Pair} for two far apart (twice for
@@ -123,7 +136,7 @@ final class BlockDots {
      */
     private static float q8_0Row(MemorySegment w, long off, RoundedRows x, int row, float[] scratch) {
         int quads = x.cols / 128;
-        byte[] xs = x.q4_0Quads;
+        short[] xs = x.q8_0Quads;
         float[] dx = x.quadScales;
         FloatVector acc = F_VECTOR.cast(FloatVector.zero(F));
         int xq = 128 * row * quads;
@@ -137,10 +150,10 @@ final class BlockDots {
         if (reach > 0 && off + 136L * (quads - 1) + reach < w.byteSize()) {
             int touched = 0;
             for (int g = 0; g < quads; g++, xq += 128, xo += 16, bo += 136) {
-                ShortVector x0 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq)).convertShape(B2S, Simd.SW, 0));
-                ShortVector x1 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq + 32)).convertShape(B2S, Simd.SW, 0));
-                ShortVector x2 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq + 64)).convertShape(B2S, Simd.SW, 0));
-                ShortVector x3 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq + 96)).convertShape(B2S, Simd.SW, 0));
+                ShortVector x0 = SW_VECTOR.cast(ShortVector.fromArray(Simd.SW, xs, xq));
+                ShortVector x1 = SW_VECTOR.cast(ShortVector.fromArray(Simd.SW, xs, xq + 32));
+                ShortVector x2 = SW_VECTOR.cast(ShortVector.fromArray(Simd.SW, xs, xq + 64));
+                ShortVector x3 = SW_VECTOR.cast(ShortVector.fromArray(Simd.SW, xs, xq + 96));
                 FloatVector dxs = F_VECTOR.cast(FloatVector.fromArray(F, dx, xo));
                 touched += w.get(ValueLayout.JAVA_BYTE, bo + reach);
                 ByteVector l0 = BI_VECTOR.cast(ByteVector.fromMemorySegment(BI, w, bo, LE));
@@ -148,15 +161,14 @@ final class BlockDots {
                 ShortVector a = SW_VECTOR.cast(BI_VECTOR.cast(Q8_FIRST_HALVES.selectFrom(l0, l1)).reinterpretAsShorts());
                 ShortVector b = SW_VECTOR.cast(BI_VECTOR.cast(Q8_SECOND_HALVES.selectFrom(BI_VECTOR.cast(ByteVector.fromMemorySegment(BI, w, bo + 18, LE)),
                         BI_VECTOR.cast(ByteVector.fromMemorySegment(BI, w, bo + 72, LE)))).reinterpretAsShorts());
-                ShortVector pa = a.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(x0)
+                ShortVector pa = a.lanewise(VectorOperators.XOR, (short) 0x80).and((short) 0xFF).sub((short) 0x80).mul(x0)
                         .add(SW_VECTOR.cast(a.lanewise(VectorOperators.ASHR, 8)).mul(x2));
-                ShortVector pb = b.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(x1)
+                ShortVector pb = b.lanewise(VectorOperators.XOR, (short) 0x80).and((short) 0xFF).sub((short) 0x80).mul(x1)
                         .add(SW_VECTOR.cast(b.lanewise(VectorOperators.ASHR, 8)).mul(x3));
                 IntVector ia = I_VECTOR.cast(SW_VECTOR.cast(pa).reinterpretAsInts());
                 IntVector ib = I_VECTOR.cast(SW_VECTOR.cast(pb).reinterpretAsInts());
                 IntVector sums = ia.lanewise(VectorOperators.ASHR, 16).add(ib.lanewise(VectorOperators.ASHR, 16))
-                        .add(ia.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                                .add(ib.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)));
+                        .add(ia.lanewise(VectorOperators.XOR, 0x8000).and(0xFFFF).add(ib.lanewise(VectorOperators.XOR, 0x8000).or(0xFFFF0000)));
                 FloatVector scale = F_VECTOR.cast(I_VECTOR.cast(BI_VECTOR.cast(Q8_SCALES.selectFrom(l0, l1)).reinterpretAsInts())
                         .lanewise(VectorOperators.ASHR, 3).and(Simd.F16_IN_FLOAT).reinterpretAsFloats()).mul(dxs);
                 acc = F_VECTOR.cast(I_VECTOR.cast(sums).convert(VectorOperators.I2F, 0)).fma(scale, acc);
@@ -166,25 +178,24 @@ final class BlockDots {
         } else {
             // the same loop without the read ahead (as a helper method C2 would not inline it, and box its vectors)
             for (int g = 0; g < quads; g++, xq += 128, xo += 16, bo += 136) {
-                ShortVector x0 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq)).convertShape(B2S, Simd.SW, 0));
-                ShortVector x1 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq + 32)).convertShape(B2S, Simd.SW, 0));
-                ShortVector x2 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq + 64)).convertShape(B2S, Simd.SW, 0));
-                ShortVector x3 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq + 96)).convertShape(B2S, Simd.SW, 0));
+                ShortVector x0 = SW_VECTOR.cast(ShortVector.fromArray(Simd.SW, xs, xq));
+                ShortVector x1 = SW_VECTOR.cast(ShortVector.fromArray(Simd.SW, xs, xq + 32));
+                ShortVector x2 = SW_VECTOR.cast(ShortVector.fromArray(Simd.SW, xs, xq + 64));
+                ShortVector x3 = SW_VECTOR.cast(ShortVector.fromArray(Simd.SW, xs, xq + 96));
                 FloatVector dxs = F_VECTOR.cast(FloatVector.fromArray(F, dx, xo));
                 ByteVector l0 = BI_VECTOR.cast(ByteVector.fromMemorySegment(BI, w, bo, LE));
                 ByteVector l1 = BI_VECTOR.cast(ByteVector.fromMemorySegment(BI, w, bo + 56, LE));
                 ShortVector a = SW_VECTOR.cast(BI_VECTOR.cast(Q8_FIRST_HALVES.selectFrom(l0, l1)).reinterpretAsShorts());
                 ShortVector b = SW_VECTOR.cast(BI_VECTOR.cast(Q8_SECOND_HALVES.selectFrom(BI_VECTOR.cast(ByteVector.fromMemorySegment(BI, w, bo + 18, LE)),
                         BI_VECTOR.cast(ByteVector.fromMemorySegment(BI, w, bo + 72, LE)))).reinterpretAsShorts());
-                ShortVector pa = a.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(x0)
+                ShortVector pa = a.lanewise(VectorOperators.XOR, (short) 0x80).and((short) 0xFF).sub((short) 0x80).mul(x0)
                         .add(SW_VECTOR.cast(a.lanewise(VectorOperators.ASHR, 8)).mul(x2));
-                ShortVector pb = b.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(x1)
+                ShortVector pb = b.lanewise(VectorOperators.XOR, (short) 0x80).and((short) 0xFF).sub((short) 0x80).mul(x1)
                         .add(SW_VECTOR.cast(b.lanewise(VectorOperators.ASHR, 8)).mul(x3));
                 IntVector ia = I_VECTOR.cast(SW_VECTOR.cast(pa).reinterpretAsInts());
                 IntVector ib = I_VECTOR.cast(SW_VECTOR.cast(pb).reinterpretAsInts());
                 IntVector sums = ia.lanewise(VectorOperators.ASHR, 16).add(ib.lanewise(VectorOperators.ASHR, 16))
-                        .add(ia.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                                .add(ib.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)));
+                        .add(ia.lanewise(VectorOperators.XOR, 0x8000).and(0xFFFF).add(ib.lanewise(VectorOperators.XOR, 0x8000).or(0xFFFF0000)));
                 FloatVector scale = F_VECTOR.cast(I_VECTOR.cast(BI_VECTOR.cast(Q8_SCALES.selectFrom(l0, l1)).reinterpretAsInts())
                         .lanewise(VectorOperators.ASHR, 3).and(Simd.F16_IN_FLOAT).reinterpretAsFloats()).mul(dxs);
                 acc = F_VECTOR.cast(I_VECTOR.cast(sums).convert(VectorOperators.I2F, 0)).fma(scale, acc);
@@ -208,7 +219,7 @@ final class BlockDots {
      */
     private static void q8_0Pair(MemorySegment w, long off, long stride, RoundedRows x, int row, float[] out, int o, int outStride) {
         int quads = x.cols / 128;
-        byte[] xs = x.q4_0Quads;
+        short[] xs = x.q8_0Quads;
         float[] dx = x.quadScales;
         FloatVector acc0 = F_VECTOR.cast(FloatVector.zero(F));
         FloatVector acc1 = acc0;
@@ -216,10 +227,10 @@ final class BlockDots {
         int xo = 16 * row * quads;
         long bo = off;
         for (int g = 0; g < quads; g++, xq += 128, xo += 16, bo += 136) {
-            ShortVector x0 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq)).convertShape(B2S, Simd.SW, 0));
-            ShortVector x1 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq + 32)).convertShape(B2S, Simd.SW, 0));
-            ShortVector x2 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq + 64)).convertShape(B2S, Simd.SW, 0));
-            ShortVector x3 = SW_VECTOR.cast(BW_VECTOR.cast(ByteVector.fromArray(Simd.BW, xs, xq + 96)).convertShape(B2S, Simd.SW, 0));
+            ShortVector x0 = SW_VECTOR.cast(ShortVector.fromArray(Simd.SW, xs, xq));
+            ShortVector x1 = SW_VECTOR.cast(ShortVector.fromArray(Simd.SW, xs, xq + 32));
+            ShortVector x2 = SW_VECTOR.cast(ShortVector.fromArray(Simd.SW, xs, xq + 64));
+            ShortVector x3 = SW_VECTOR.cast(ShortVector.fromArray(Simd.SW, xs, xq + 96));
             FloatVector dxs = F_VECTOR.cast(FloatVector.fromArray(F, dx, xo));
             ByteVector l00 = ByteVector.fromMemorySegment(BI, w, bo, LE);
             ByteVector l10 = ByteVector.fromMemorySegment(BI, w, bo + 56, LE);
@@ -227,16 +238,15 @@ final class BlockDots {
             ShortVector b0 = Q8_SECOND_HALVES.selectFrom(ByteVector.fromMemorySegment(BI, w, bo + 18, LE),
                     ByteVector.fromMemorySegment(BI, w, bo + 72, LE)).reinterpretAsShorts();
             // a short lane holds quants i (low byte, sign-extended by two shifts) and i + 1 (high byte)
-            ShortVector pa0 = a0.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(x0)
+            ShortVector pa0 = a0.lanewise(VectorOperators.XOR, (short) 0x80).and((short) 0xFF).sub((short) 0x80).mul(x0)
                     .add(a0.lanewise(VectorOperators.ASHR, 8).mul(x2));
-            ShortVector pb0 = b0.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(x1)
+            ShortVector pb0 = b0.lanewise(VectorOperators.XOR, (short) 0x80).and((short) 0xFF).sub((short) 0x80).mul(x1)
                     .add(b0.lanewise(VectorOperators.ASHR, 8).mul(x3));
             // both shorts of each int lane, of both registers, summed in 32 bits (each short is up to 32512)
             IntVector ia0 = pa0.reinterpretAsInts();
             IntVector ib0 = pb0.reinterpretAsInts();
             IntVector sums0 = ia0.lanewise(VectorOperators.ASHR, 16).add(ib0.lanewise(VectorOperators.ASHR, 16))
-                    .add(ia0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(ib0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)));
+                    .add(ia0.lanewise(VectorOperators.XOR, 0x8000).and(0xFFFF).add(ib0.lanewise(VectorOperators.XOR, 0x8000).or(0xFFFF0000)));
             FloatVector scale0 = Q8_SCALES.selectFrom(l00, l10).reinterpretAsInts().lanewise(VectorOperators.ASHR, 3)
                     .and(Simd.F16_IN_FLOAT).reinterpretAsFloats().mul(dxs);
             acc0 = ((FloatVector) sums0.convert(VectorOperators.I2F, 0)).fma(scale0, acc0);
@@ -246,15 +256,14 @@ final class BlockDots {
             ShortVector a1 = Q8_FIRST_HALVES.selectFrom(l01, l11).reinterpretAsShorts();
             ShortVector b1 = Q8_SECOND_HALVES.selectFrom(ByteVector.fromMemorySegment(BI, w, bo + 1 * stride + 18, LE),
                     ByteVector.fromMemorySegment(BI, w, bo + 1 * stride + 72, LE)).reinterpretAsShorts();
-            ShortVector pa1 = a1.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(x0)
+            ShortVector pa1 = a1.lanewise(VectorOperators.XOR, (short) 0x80).and((short) 0xFF).sub((short) 0x80).mul(x0)
                     .add(a1.lanewise(VectorOperators.ASHR, 8).mul(x2));
-            ShortVector pb1 = b1.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(x1)
+            ShortVector pb1 = b1.lanewise(VectorOperators.XOR, (short) 0x80).and((short) 0xFF).sub((short) 0x80).mul(x1)
                     .add(b1.lanewise(VectorOperators.ASHR, 8).mul(x3));
             IntVector ia1 = pa1.reinterpretAsInts();
             IntVector ib1 = pb1.reinterpretAsInts();
             IntVector sums1 = ia1.lanewise(VectorOperators.ASHR, 16).add(ib1.lanewise(VectorOperators.ASHR, 16))
-                    .add(ia1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                            .add(ib1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)));
+                    .add(ia1.lanewise(VectorOperators.XOR, 0x8000).and(0xFFFF).add(ib1.lanewise(VectorOperators.XOR, 0x8000).or(0xFFFF0000)));
             FloatVector scale1 = Q8_SCALES.selectFrom(l01, l11).reinterpretAsInts().lanewise(VectorOperators.ASHR, 3)
                     .and(Simd.F16_IN_FLOAT).reinterpretAsFloats().mul(dxs);
             acc1 = ((FloatVector) sums1.convert(VectorOperators.I2F, 0)).fma(scale1, acc1);

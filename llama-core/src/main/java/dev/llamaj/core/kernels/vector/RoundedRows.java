@@ -2,6 +2,8 @@ package dev.llamaj.core.kernels.vector;
 
 import dev.llamaj.core.tensor.GgmlType;
 import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * Activation rows rounded for one weight format: floats (plain, F16- or BF16-rounded) or 8-bit
@@ -45,12 +47,19 @@ final class RoundedRows {
      */
     float[] q4_0Offsets = new float[0];
     /**
-     * Q8_0 quants for {@link BlockDots#Q4_0_QUADS} and {@link BlockDots#Q8_0_QUADS}, 128 bytes per four blocks of a row: four runs
+     * Q8_0 quants for {@link BlockDots#Q4_0_QUADS}, 128 bytes per four blocks of a row: four runs
      * of 32, run {@code e} lane {@code j} holding the element of block {@code j/8} that nibble
      * {@code e} of that lane's two weight bytes {@code i = 2·(j%8)}, {@code i+1} holds:
      * {@code i}, {@code i+16}, {@code i+1}, {@code i+17}.
      */
     byte[] q4_0Quads = new byte[0];
+    /**
+     * {@link #q4_0Quads} widened to shorts, for {@link BlockDots#Q8_0_QUADS}: widened once per
+     * token rather than per quad and weight row (a {@code vpmovsxbw} per 32 activations, on the
+     * port the byte permutes need). Q4_0 keeps the bytes: its dot reads more activation bytes per
+     * weight byte, and halving that traffic was worth more than the widening ({@link Simd#BW}).
+     */
+    short[] q8_0Quads = new short[0];
     /** Per four Q8_0 blocks, 16 ints: {@code -2·Σx} of block {@code m/4} in lane {@code m}. */
     int[] q4_0QuadOffsets = new int[0];
     /**
@@ -138,6 +147,7 @@ final class RoundedRows {
                 if (rounding == Rounding.Q8_0 && Simd.SHORT_PRODUCTS) {
                     int quads = rows * (cols / 128);
                     q4_0Quads = grow(q4_0Quads, 128 * quads);
+                    q8_0Quads = grow(q8_0Quads, 128 * quads);
                     q4_0QuadOffsets = grow(q4_0QuadOffsets, 16 * quads);
                     quadScales = grow(quadScales, 16 * quads);
                 } else if (rounding == Rounding.Q8_0) {
@@ -217,8 +227,12 @@ final class RoundedRows {
             for (int g = 0; g < quadsPerRow; g++) {
                 ByteVector lo = ByteVector.fromArray(ByteVector.SPECIES_512, quants, off + 128 * g);
                 ByteVector hi = ByteVector.fromArray(ByteVector.SPECIES_512, quants, off + 128 * g + 64);
-                QUAD_RUNS_01.selectFrom(lo, hi).intoArray(q4_0Quads, 128 * (first + g));
-                QUAD_RUNS_23.selectFrom(lo, hi).intoArray(q4_0Quads, 128 * (first + g) + 64);
+                ByteVector runs01 = QUAD_RUNS_01.selectFrom(lo, hi);
+                ByteVector runs23 = QUAD_RUNS_23.selectFrom(lo, hi);
+                runs01.intoArray(q4_0Quads, 128 * (first + g));
+                runs23.intoArray(q4_0Quads, 128 * (first + g) + 64);
+                widen(runs01, q8_0Quads, 128 * (first + g));
+                widen(runs23, q8_0Quads, 128 * (first + g) + 64);
             }
         }
         for (int b = off / 32; b < (off + cols) / 32; b++) {
@@ -285,6 +299,12 @@ final class RoundedRows {
                 }
             }
         }
+    }
+
+    /** The 64 bytes of {@code v} widened to shorts into {@code out} from {@code o}. */
+    private static void widen(ByteVector v, short[] out, int o) {
+        ((ShortVector) v.convertShape(VectorOperators.B2S, ShortVector.SPECIES_512, 0)).intoArray(out, o);
+        ((ShortVector) v.convertShape(VectorOperators.B2S, ShortVector.SPECIES_512, 1)).intoArray(out, o + 32);
     }
 
     private static float[] grow(float[] a, int n) {

@@ -77,7 +77,8 @@ final class Simd {
      * 2048×5632 387-430 µs against 736-815, 1024×11008 430-522 against 870-925, 5632×2048
      * 368-371 against 425-433; in cache 3% slower. Q4_K 4-10% faster. Q8_0 and Q6_K, at 2 and
      * 2.4 activation bytes per weight byte, were 2-6% slower with bytes and kept shorts, until the
-     * Q8_0 dot took four blocks per pass ({@link BlockDots#Q8_0_QUADS}), which reads Q4_0's bytes.
+     * Q8_0 dot took four blocks per pass ({@link BlockDots#Q8_0_QUADS}), which read Q4_0's bytes,
+     * and now reads them widened once per token ({@link RoundedRows#q8_0Quads}).
      */
     static final VectorSpecies<Byte> BW = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 16));
     /** {@link #BW}'s vector class (see {@link #F_VECTOR}). */
