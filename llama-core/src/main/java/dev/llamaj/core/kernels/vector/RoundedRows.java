@@ -105,6 +105,9 @@ final class RoundedRows {
     private boolean nibbleLanes = true;
     /** Whether {@link #round} fills {@link #values} for a Q8_K rounding: only Q5_K, Q3_K and Q2_K read them. */
     private boolean kValues = true;
+    /** Whether {@link #round} fills {@link #q4_0Quads} (Q4_0 reads them) and {@link #q8_0Quads} (Q8_0 reads them). */
+    private boolean quadBytes = true;
+    private boolean quadShorts = true;
 
     /** Sizes the buffers for {@code rows} rows of {@code cols} in {@code rounding}, with every layout. */
     void prepare(Rounding rounding, int rows, int cols) {
@@ -123,6 +126,8 @@ final class RoundedRows {
     void prepare(Rounding rounding, int rows, int cols, long readers) {
         this.nibbleLanes = (readers & (reader(GgmlType.Q4_1) | reader(GgmlType.Q5_0) | reader(GgmlType.Q5_1))) != 0;
         this.kValues = (readers & (reader(GgmlType.Q5_K) | reader(GgmlType.Q3_K) | reader(GgmlType.Q2_K))) != 0;
+        this.quadBytes = (readers & reader(GgmlType.Q4_0)) != 0;
+        this.quadShorts = (readers & reader(GgmlType.Q8_0)) != 0;
         this.rounding = rounding;
         this.cols = cols;
         int n = rows * cols;
@@ -146,8 +151,12 @@ final class RoundedRows {
                 // the Q4_0 layouts (Q4_1 and Q5_1, rounded Q8_1, read neither)
                 if (rounding == Rounding.Q8_0 && Simd.SHORT_PRODUCTS) {
                     int quads = rows * (cols / 128);
-                    q4_0Quads = grow(q4_0Quads, 128 * quads);
-                    q8_0Quads = grow(q8_0Quads, 128 * quads);
+                    if (quadBytes) {
+                        q4_0Quads = grow(q4_0Quads, 128 * quads);
+                    }
+                    if (quadShorts) {
+                        q8_0Quads = grow(q8_0Quads, 128 * quads);
+                    }
                     q4_0QuadOffsets = grow(q4_0QuadOffsets, 16 * quads);
                     quadScales = grow(quadScales, 16 * quads);
                 } else if (rounding == Rounding.Q8_0) {
@@ -229,10 +238,14 @@ final class RoundedRows {
                 ByteVector hi = ByteVector.fromArray(ByteVector.SPECIES_512, quants, off + 128 * g + 64);
                 ByteVector runs01 = QUAD_RUNS_01.selectFrom(lo, hi);
                 ByteVector runs23 = QUAD_RUNS_23.selectFrom(lo, hi);
-                runs01.intoArray(q4_0Quads, 128 * (first + g));
-                runs23.intoArray(q4_0Quads, 128 * (first + g) + 64);
-                widen(runs01, q8_0Quads, 128 * (first + g));
-                widen(runs23, q8_0Quads, 128 * (first + g) + 64);
+                if (quadBytes) {
+                    runs01.intoArray(q4_0Quads, 128 * (first + g));
+                    runs23.intoArray(q4_0Quads, 128 * (first + g) + 64);
+                }
+                if (quadShorts) {
+                    widen(runs01, q8_0Quads, 128 * (first + g));
+                    widen(runs23, q8_0Quads, 128 * (first + g) + 64);
+                }
             }
         }
         for (int b = off / 32; b < (off + cols) / 32; b++) {
