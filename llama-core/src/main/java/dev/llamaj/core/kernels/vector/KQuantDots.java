@@ -240,7 +240,7 @@ final class KQuantDots {
                 IntVector even = q.and(Simd.LOW_NIBBLES).reinterpretAsShorts().mul(x0)
                         .add(q.lanewise(VectorOperators.LSHR, 8).and(Simd.LOW_NIBBLES).reinterpretAsShorts().mul(x1)).reinterpretAsInts();
                 IntVector odd = q.lanewise(VectorOperators.LSHR, 4).and(Simd.LOW_NIBBLES).reinterpretAsShorts().mul(x2)
-                        .add(q.lanewise(VectorOperators.LSHR, 12).and(Simd.LOW_NIBBLES).reinterpretAsShorts().mul(x3)).reinterpretAsInts();
+                        .add(q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 12).mul(x3)).reinterpretAsInts();
                 // an int lane holds shorts h and l: (v + (v << 16)) >> 16 is h + l (≤ 4·15·127). Those sums times the
                 // 6-bit scales in float, not int: a conversion and a multiply-add each, where an int multiply
                 // (vpmulld) is two uops on the vector pipes. Every product is an integer below 2^19 and a lane adds four
@@ -254,7 +254,7 @@ final class KQuantDots {
                 even = q.and(Simd.LOW_NIBBLES).reinterpretAsShorts().mul(x4)
                         .add(q.lanewise(VectorOperators.LSHR, 8).and(Simd.LOW_NIBBLES).reinterpretAsShorts().mul(x5)).reinterpretAsInts();
                 odd = q.lanewise(VectorOperators.LSHR, 4).and(Simd.LOW_NIBBLES).reinterpretAsShorts().mul(x6)
-                        .add(q.lanewise(VectorOperators.LSHR, 12).and(Simd.LOW_NIBBLES).reinterpretAsShorts().mul(x7)).reinterpretAsInts();
+                        .add(q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 12).mul(x7)).reinterpretAsInts();
                 s = ((FloatVector) even.add(even.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
                         .convert(VectorOperators.I2F, 0)).fma(scales.rearrange(Q4K_SCALES_46), s);
                 s = ((FloatVector) odd.add(odd.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
@@ -308,7 +308,7 @@ final class KQuantDots {
                             .mul(x1)).reinterpretAsInts());
             IntVector odd = I_VECTOR.cast(SW_VECTOR.cast(q.lanewise(VectorOperators.LSHR, 4).and(Simd.LOW_NIBBLES).reinterpretAsShorts())
                     .mul(x2)
-                    .add(SW_VECTOR.cast(q.lanewise(VectorOperators.LSHR, 12).and(Simd.LOW_NIBBLES).reinterpretAsShorts())
+                    .add(SW_VECTOR.cast(q.reinterpretAsShorts()).lanewise(VectorOperators.LSHR, 12)
                             .mul(x3)).reinterpretAsInts());
             FloatVector s = F_VECTOR.cast((Simd.PAIR_SUMS_BY_MULTIPLY ? even.mul(0x10001) : even.add(even.lanewise(VectorOperators.LSHL, 16))).lanewise(VectorOperators.ASHR, 16)
                     .convert(VectorOperators.I2F, 0)).mul(F_VECTOR.cast(scales.rearrange(Q4K_SCALES_02)));
@@ -320,7 +320,7 @@ final class KQuantDots {
                             .mul(x5)).reinterpretAsInts());
             odd = I_VECTOR.cast(SW_VECTOR.cast(q.lanewise(VectorOperators.LSHR, 4).and(Simd.LOW_NIBBLES).reinterpretAsShorts())
                     .mul(x6)
-                    .add(SW_VECTOR.cast(q.lanewise(VectorOperators.LSHR, 12).and(Simd.LOW_NIBBLES).reinterpretAsShorts())
+                    .add(SW_VECTOR.cast(q.reinterpretAsShorts()).lanewise(VectorOperators.LSHR, 12)
                             .mul(x7)).reinterpretAsInts());
             s = F_VECTOR.cast((Simd.PAIR_SUMS_BY_MULTIPLY ? even.mul(0x10001) : even.add(even.lanewise(VectorOperators.LSHL, 16))).lanewise(VectorOperators.ASHR, 16)
                     .convert(VectorOperators.I2F, 0)).fma(F_VECTOR.cast(scales.rearrange(Q4K_SCALES_46)), s);

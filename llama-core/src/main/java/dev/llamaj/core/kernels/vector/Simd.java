@@ -84,7 +84,10 @@ final class Simd {
     /** {@link #BW}'s vector class (see {@link #F_VECTOR}). */
     @SuppressWarnings("unchecked")
     static final Class<? extends ByteVector> BW_VECTOR = (Class<? extends ByteVector>) BW.vectorType();
-    /** In an int view of two short lanes, the low nibble of each: what the {@link #SHORT_PRODUCTS} dots multiply. */
+    /**
+     * In an int view of two short lanes, the low nibble of each: what the {@link #SHORT_PRODUCTS} dots multiply.
+     * The top nibble of each short needs no mask: a logical shift of the short lanes by 12 leaves it alone.
+     */
     static final int LOW_NIBBLES = 0x000F000F;
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
