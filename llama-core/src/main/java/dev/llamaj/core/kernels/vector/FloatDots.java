@@ -6,6 +6,7 @@ import static dev.llamaj.core.kernels.vector.Simd.L;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
 /** Dot products for unquantized weights: F32 as is, F16 and BF16 against activations rounded to the same format. */
@@ -65,13 +66,17 @@ final class FloatDots {
         @Override
         public void dot4(MemorySegment w, long off, long stride, RoundedRows x, float[] raw, int row, float[] out, int o,
                 int outStride, float[] scratch) {
+            if (F16_ONE_PASS) {
+                f16Runs(w, off, stride, x, row, out, o, outStride);
+                return;
+            }
             converted4(w, off, stride, x, row, out, o, outStride, scratch, false);
         }
 
-        /** Four runs where rows are converted first: {@link #CONVERTED_RUNS} says why. */
+        /** Four runs: converted first ({@link #CONVERTED_RUNS} says why) or in one pass ({@link #f16Runs}). */
         @Override
         public boolean runsSideBySide() {
-            return !F16_ONE_PASS;
+            return true;
         }
     };
 
@@ -256,8 +261,8 @@ final class FloatDots {
      * two agree bit for bit. Why: a separate conversion pass stops the weights' loads while its
      * products run; this keeps them streaming. On an AMD EPYC (Zen 5) host, rows one after
      * another, 1 thread: JMH 5632x2048 from DRAM 1302 -> 787 us; TinyLlama F16 decode 6.8 -> 12.6
-     * tok/s (llama.cpp 15.1). (Four runs side by side, {@link #converted4}, keep the conversion
-     * pass.) Not on Intel cores by default: {@link #F16_ONE_PASS} says why. An infinite or NaN
+     * tok/s (llama.cpp 15.1). A token's product reads four rows side by side in one pass
+     * ({@link #f16Runs}). Not on Intel cores by default: {@link #F16_ONE_PASS} says why. An infinite or NaN
      * F16 weight reads here as a finite weight of 65536 to 131008 in magnitude, where
      * {@link #converted} gives an infinite or NaN sum: no converter writes such weights, and a
      * model holding them gives garbage either way.
@@ -280,6 +285,66 @@ final class FloatDots {
         a0 = a0.add(a0.rearrange(Simd.XOR_2_OF_4));
         float sum = a0.lane(0) + a0.lane(1);
         float[] xf = x.floats;
+        for (; i < n; i++) {
+            sum += Simd.f16At(w, off + 2L * i) * xf[xo + i];
+        }
+        return sum;
+    }
+
+    /**
+     * {@link #f16Row} for the four rows at {@code off + k·stride}, side by side: the same products and
+     * sums in the same order for each row (so the same bits), the activations loaded once for the four.
+     * Four streams of weights in flight instead of one, as for Q4_0 and Q8_0 ({@link FourRunDot}).
+     * Each load is written out in full ({@link Simd#f16Down}'s three steps): through the helper, C2
+     * left the vectors boxed, three to five times slower. On an AMD EPYC (Zen 4) host, 1 thread,
+     * alternated with one row after another: 5632x2048 in L2 57.0 -> 47.1 us (379 of 400 pairs
+     * faster), from DRAM median 921 -> 864 and 934 -> 862 us; TinyLlama F16 decode 10.2-10.6 ->
+     * 11.0-12.1 tok/s.
+     */
+    static void f16Runs(MemorySegment w, long off, long stride, RoundedRows x, int row, float[] out, int o, int outStride) {
+        int n = x.cols;
+        int xo = row * n;
+        float[] a = x.floatsUp;
+        FloatVector a0 = F_VECTOR.cast(FloatVector.zero(F));
+        FloatVector a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
+        int i = 0;
+        for (; i + 2 * L <= n; i += 2 * L) {
+            FloatVector x0 = F_VECTOR.cast(FloatVector.fromArray(F, a, xo + i));
+            FloatVector x1 = F_VECTOR.cast(FloatVector.fromArray(F, a, xo + i + L));
+            long p = off + 2L * i;
+            a0 = Simd.I_VECTOR.cast(ShortVector.fromMemorySegment(Simd.S, w, p, Simd.LE).convertShape(VectorOperators.S2I, Simd.I, 0)).lanewise(VectorOperators.LSHL, 13).and(Simd.F16_IN_FLOAT).reinterpretAsFloats().fma(x0, a0);
+            a1 = Simd.I_VECTOR.cast(ShortVector.fromMemorySegment(Simd.S, w, p + 2L * L, Simd.LE).convertShape(VectorOperators.S2I, Simd.I, 0)).lanewise(VectorOperators.LSHL, 13).and(Simd.F16_IN_FLOAT).reinterpretAsFloats().fma(x1, a1);
+            b0 = Simd.I_VECTOR.cast(ShortVector.fromMemorySegment(Simd.S, w, p + stride, Simd.LE).convertShape(VectorOperators.S2I, Simd.I, 0)).lanewise(VectorOperators.LSHL, 13).and(Simd.F16_IN_FLOAT).reinterpretAsFloats().fma(x0, b0);
+            b1 = Simd.I_VECTOR.cast(ShortVector.fromMemorySegment(Simd.S, w, p + stride + 2L * L, Simd.LE).convertShape(VectorOperators.S2I, Simd.I, 0)).lanewise(VectorOperators.LSHL, 13).and(Simd.F16_IN_FLOAT).reinterpretAsFloats().fma(x1, b1);
+            c0 = Simd.I_VECTOR.cast(ShortVector.fromMemorySegment(Simd.S, w, p + 2 * stride, Simd.LE).convertShape(VectorOperators.S2I, Simd.I, 0)).lanewise(VectorOperators.LSHL, 13).and(Simd.F16_IN_FLOAT).reinterpretAsFloats().fma(x0, c0);
+            c1 = Simd.I_VECTOR.cast(ShortVector.fromMemorySegment(Simd.S, w, p + 2 * stride + 2L * L, Simd.LE).convertShape(VectorOperators.S2I, Simd.I, 0)).lanewise(VectorOperators.LSHL, 13).and(Simd.F16_IN_FLOAT).reinterpretAsFloats().fma(x1, c1);
+            d0 = Simd.I_VECTOR.cast(ShortVector.fromMemorySegment(Simd.S, w, p + 3 * stride, Simd.LE).convertShape(VectorOperators.S2I, Simd.I, 0)).lanewise(VectorOperators.LSHL, 13).and(Simd.F16_IN_FLOAT).reinterpretAsFloats().fma(x0, d0);
+            d1 = Simd.I_VECTOR.cast(ShortVector.fromMemorySegment(Simd.S, w, p + 3 * stride + 2L * L, Simd.LE).convertShape(VectorOperators.S2I, Simd.I, 0)).lanewise(VectorOperators.LSHL, 13).and(Simd.F16_IN_FLOAT).reinterpretAsFloats().fma(x1, d1);
+        }
+        float[] xf = x.floats;
+        a0 = F_VECTOR.cast(a0).add(a1);
+        a0 = Simd.L > 8 ? (FloatVector) a0.add(a0.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0) : a0;
+        a0 = (FloatVector) a0.add(a0.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0);
+        a0 = a0.add(a0.rearrange(Simd.XOR_2_OF_4));
+        out[o] = f16Tail(a0.lane(0) + a0.lane(1), w, off, xf, xo, i, n);
+        b0 = F_VECTOR.cast(b0).add(b1);
+        b0 = Simd.L > 8 ? (FloatVector) b0.add(b0.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0) : b0;
+        b0 = (FloatVector) b0.add(b0.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0);
+        b0 = b0.add(b0.rearrange(Simd.XOR_2_OF_4));
+        out[o + outStride] = f16Tail(b0.lane(0) + b0.lane(1), w, off + stride, xf, xo, i, n);
+        c0 = F_VECTOR.cast(c0).add(c1);
+        c0 = Simd.L > 8 ? (FloatVector) c0.add(c0.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0) : c0;
+        c0 = (FloatVector) c0.add(c0.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0);
+        c0 = c0.add(c0.rearrange(Simd.XOR_2_OF_4));
+        out[o + 2 * outStride] = f16Tail(c0.lane(0) + c0.lane(1), w, off + 2 * stride, xf, xo, i, n);
+        d0 = F_VECTOR.cast(d0).add(d1);
+        d0 = Simd.L > 8 ? (FloatVector) d0.add(d0.rearrange(Simd.XOR_8)).reinterpretShape(Simd.HALF_8, 0) : d0;
+        d0 = (FloatVector) d0.add(d0.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0);
+        d0 = d0.add(d0.rearrange(Simd.XOR_2_OF_4));
+        out[o + 3 * outStride] = f16Tail(d0.lane(0) + d0.lane(1), w, off + 3 * stride, xf, xo, i, n);
+    }
+
+    private static float f16Tail(float sum, MemorySegment w, long off, float[] xf, int xo, int i, int n) {
         for (; i < n; i++) {
             sum += Simd.f16At(w, off + 2L * i) * xf[xo + i];
         }

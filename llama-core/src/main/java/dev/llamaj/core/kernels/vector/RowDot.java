@@ -52,7 +52,7 @@ interface RowDot {
     /**
      * Whether a token's product reads this format's rows as four runs side by side ({@link #dot4})
      * rather than one after another, when {@code llamaj.decode.runs} does not choose: true where
-     * that was measured faster ({@link FourRunDot}, {@link FloatDots#CONVERTED_RUNS}).
+     * that was measured faster ({@link FourRunDot}, {@link FloatDots#f16Runs}, {@link FloatDots#CONVERTED_RUNS}).
      */
     default boolean runsSideBySide() {
         return false;

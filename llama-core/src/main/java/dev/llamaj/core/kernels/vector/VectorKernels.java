@@ -26,7 +26,8 @@ public final class VectorKernels implements Kernels {
      * How a token's matrix-vector product reads a thread's rows: 0 (the default), by format, four
      * runs far apart side by side ({@link RowDot#dot4}) where the format says so
      * ({@link RowDot#runsSideBySide}: Q4_0 and Q8_0 at 512 bits, whose dots keep four sums in
-     * registers; BF16 and converted F16 on Intel cores, {@link FloatDots#CONVERTED_RUNS}), one row
+     * registers; F16, in one pass or converted, {@link FloatDots#f16Runs}; BF16 on Intel cores,
+     * {@link FloatDots#CONVERTED_RUNS}), one row
      * after another, front to back, elsewhere; 1 or 4 ({@code -Dllamaj.decode.runs}) for every format.
      *
      * <p>Four runs were the faster on the project's Intel Xeon (Emerald Rapids) host, when the row

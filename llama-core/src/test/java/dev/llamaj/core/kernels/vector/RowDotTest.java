@@ -18,7 +18,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * A token's matrix-vector product reads a thread's rows one after another ({@link RowDot#dot}), or
- * four runs side by side ({@link RowDot#dot4}: by default Q4_0's and Q8_0's, and BF16's and F16's
+ * four runs side by side ({@link RowDot#dot4}: by default Q4_0's, Q8_0's and F16's, and BF16's
  * on Intel cores; any format's with {@code -Dllamaj.decode.runs=4}), and the one-row
  * dots of Q4_0, Q8_0, Q4_K, Q6_K and F16 are kernels of their own. Each row must still get, bit for bit,
  * what its own dot gives: the four-row forms add every row's terms in its one-row order, so any
@@ -150,7 +150,8 @@ class RowDotTest {
     }
 
     /**
-     * Both ways of an F16 row ({@link FloatDots#F16_ONE_PASS}) give the same bits, and the float
+     * Both ways of an F16 row ({@link FloatDots#F16_ONE_PASS}), and four rows side by side in one pass
+     * ({@link FloatDots#f16Runs}, whichever way this CPU takes by default), give the same bits, and the float
      * products of the F16 values, with subnormal, zero and signed weights among normal ones (the one
      * pass reads subnormals as subnormal floats, the conversion as normal ones).
      */
@@ -179,9 +180,16 @@ class RowDotTest {
             x.round(raw, 0);
             x.round(raw, 1);
             for (int tok = 0; tok < 2; tok++) {
+                float[] runs = new float[2 * rows];
+                Arrays.fill(runs, Float.NaN);
+                // the four rows side by side in one pass, written to every other slot
+                FloatDots.f16Runs(w, 0, 2L * cols, x, tok, runs, 1, 2);
                 for (int r = 0; r < rows; r++) {
                     long off = 2L * r * cols;
                     float onePass = FloatDots.f16Row(w, off, x, tok);
+                    assertEquals(Float.floatToRawIntBits(onePass), Float.floatToRawIntBits(runs[1 + 2 * r]),
+                            "four runs, row " + r + " token " + tok + ": " + runs[1 + 2 * r] + " vs " + onePass);
+                    assertTrue(Float.isNaN(runs[2 * r]), "slot " + 2 * r + " left alone");
                     float converted = FloatDots.converted(w, off, x, tok, false);
                     assertEquals(Float.floatToRawIntBits(converted), Float.floatToRawIntBits(onePass),
                             "row " + r + " token " + tok + ": " + onePass + " vs " + converted);
