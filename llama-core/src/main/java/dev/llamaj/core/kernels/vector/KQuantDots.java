@@ -224,12 +224,8 @@ final class KQuantDots {
                 long h0 = head.reinterpretAsLongs().lane(0);
                 float dw = Float.float16ToFloat((short) h0);
                 float dmin = Float.float16ToFloat((short) (h0 >>> 16));
-                // the sixteen 6-bit values, scales 0-7 then minimums 0-7, one per byte, unpacked in one register:
-                // low bits from the bytes or the bytes a nibble down (one two-table permute), top 2 bits from
-                // bytes 0-7 (a permute and a shift)
-                ByteVector sixBits = Q4K_LOW_BITS.selectFrom(head, head.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes())
-                        .and(Q4K_LOW_MASK)
-                        .or(head.rearrange(Q4K_TOP_BITS).reinterpretAsInts().lanewise(VectorOperators.LSHR, 2).reinterpretAsBytes().and(Q4K_TOP_MASK));
+                // the sixteen 6-bit values, scales 0-7 then minimums 0-7, one per byte, unpacked in one register
+                ByteVector sixBits = q4kSixBits(head);
                 // the eight scales into float lanes 0-7, then one permute per pair of sub-blocks
                 // that share a product vector below: lanes 0-7 the first's scale, 8-15 the second's
                 FloatVector scales = (FloatVector) sixBits.convertShape(VectorOperators.B2F, F, 0);
@@ -295,11 +291,7 @@ final class KQuantDots {
             long h0 = head.reinterpretAsLongs().lane(0);
             float dw = Float.float16ToFloat((short) h0);
             float dmin = Float.float16ToFloat((short) (h0 >>> 16));
-            ByteVector sixBits = B128_VECTOR.cast(Q4K_LOW_BITS.selectFrom(head,
-                            B128_VECTOR.cast(I128_VECTOR.cast(head.reinterpretAsInts()).lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()))
-                    .and(Q4K_LOW_MASK)
-                    .or(B128_VECTOR.cast(I128_VECTOR.cast(B128_VECTOR.cast(head.rearrange(Q4K_TOP_BITS)).reinterpretAsInts())
-                            .lanewise(VectorOperators.LSHR, 2).reinterpretAsBytes()).and(Q4K_TOP_MASK)));
+            ByteVector sixBits = q4kSixBits(head);
             FloatVector scales = F_VECTOR.cast(sixBits.convertShape(VectorOperators.B2F, F, 0));
             FloatVector m = F8_VECTOR.cast(sixBits.convertShape(VectorOperators.B2F, F8, 1));
             IntVector q = I_VECTOR.cast(BI_VECTOR.cast(ByteVector.fromMemorySegment(BI, w, bo + 16, LE)).reinterpretAsInts());
@@ -337,6 +329,21 @@ final class KQuantDots {
         macc = (FloatVector) macc.add(macc.rearrange(Simd.XOR_4_OF_8)).reinterpretShape(Simd.HALF_4, 0);
         macc = macc.add(macc.rearrange(Simd.XOR_2_OF_4));
         return (acc.lane(0) + acc.lane(1)) - (macc.lane(0) + macc.lane(1));
+    }
+
+    /**
+     * The sixteen 6-bit values of a Q4_K super-block's 16-byte {@code head}, one per byte: scales
+     * 0-7, then minimums 0-7. Low bits from the bytes or the bytes a nibble down (one two-table
+     * permute), top 2 bits from bytes 0-7 (a permute and a shift); every vector cast to its exact
+     * class, for the reason {@link Simd#F_VECTOR} gives.
+     */
+    static ByteVector q4kSixBits(ByteVector head) {
+        head = B128_VECTOR.cast(head);
+        return B128_VECTOR.cast(Q4K_LOW_BITS.selectFrom(head,
+                        B128_VECTOR.cast(I128_VECTOR.cast(head.reinterpretAsInts()).lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()))
+                .and(Q4K_LOW_MASK)
+                .or(B128_VECTOR.cast(I128_VECTOR.cast(B128_VECTOR.cast(head.rearrange(Q4K_TOP_BITS)).reinterpretAsInts())
+                        .lanewise(VectorOperators.LSHR, 2).reinterpretAsBytes()).and(Q4K_TOP_MASK)));
     }
 
     /*

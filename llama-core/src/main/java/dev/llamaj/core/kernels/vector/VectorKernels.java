@@ -82,12 +82,14 @@ public final class VectorKernels implements Kernels {
     private static final int TILE_PAD = 32;
     /** The prefill's activations packed column by column ({@link Gemm#pack}). */
     private float[] packed = new float[0];
-    /** The Q4_0 prefill's activation quants and scales, packed by {@link Q4_0Gemm#pack}. */
+    /** The Q4_0 and Q4_K prefill's activation quants, scales and (Q4_K) minimum terms, packed by {@link NibbleGemm#pack}. */
     private short[] packedQuants = new short[0];
     private float[] packedScales = new float[0];
-    /** Per-worker Q4_0 weight rows decoded for {@link Q4_0Gemm}: quant pairs, block scales. */
+    private float[] packedMinimums = new float[0];
+    /** Per-worker Q4_0 and Q4_K weight rows decoded for {@link NibbleGemm}: quant pairs, block scales, (Q4_K) block minimums. */
     private final int[][] pairScratch;
     private final float[][] blockScaleScratch;
+    private final float[][] blockMinimumScratch;
 
     public VectorKernels(int threads) {
         this.pool = new WorkerPool(threads, parallelWork());
@@ -95,6 +97,7 @@ public final class VectorKernels implements Kernels {
         this.rowScratch = new float[pool.threads()][0];
         this.pairScratch = new int[pool.threads()][0];
         this.blockScaleScratch = new float[pool.threads()][0];
+        this.blockMinimumScratch = new float[pool.threads()][0];
         this.tileScratch = new float[pool.threads()][Math.max(Gemm.GROUP_ROWS * Gemm.TOKENS + TILE_PAD, RoundedRows.DOT_SCRATCH)];
     }
 
@@ -412,30 +415,37 @@ public final class VectorKernels implements Kernels {
     /**
      * A batch: weights are decoded to floats {@link Gemm#ROWS} rows at a time (once per batch, not
      * per token) and multiplied with the rounded activations, decoded back to floats and packed
-     * column by column, in register tiles. Q4_0 goes to {@link Q4_0Gemm}, which keeps the quants.
-     * The activations are packed once for all the weights, and their panels split in one pass.
+     * column by column, in register tiles. Q4_0 and Q4_K go to {@link NibbleGemm}, which keeps the
+     * quants. The activations are packed once for all the weights, and their panels split in one pass.
      */
     private void prefill(Tensor[] ts, Rounding rounding, VectorActivations a, int n, float[][] ods) {
         int cols = a.cols();
-        boolean anyQ4_0 = false;
+        boolean anyNibbles = false;
+        boolean anyQ4_K = false;
         boolean anyOther = false;
         for (Tensor t : ts) {
-            anyQ4_0 |= t.type() == GgmlType.Q4_0;
-            anyOther |= t.type() != GgmlType.Q4_0;
+            anyNibbles |= nibbles(t);
+            anyQ4_K |= t.type() == GgmlType.Q4_K;
+            anyOther |= !nibbles(t);
         }
         int blocks = Gemm.blocks(n);
-        if (anyQ4_0) {
-            if (packedQuants.length < Q4_0Gemm.packedSize(n, cols)) {
-                packedQuants = new short[Q4_0Gemm.packedSize(n, cols)];
+        if (anyNibbles) {
+            if (packedQuants.length < NibbleGemm.packedSize(n, cols)) {
+                packedQuants = new short[NibbleGemm.packedSize(n, cols)];
             }
-            if (packedScales.length < Q4_0Gemm.scalesSize(n, cols)) {
-                packedScales = new float[Q4_0Gemm.scalesSize(n, cols)];
+            if (packedScales.length < NibbleGemm.scalesSize(n, cols)) {
+                packedScales = new float[NibbleGemm.scalesSize(n, cols)];
+            }
+            if (anyQ4_K && packedMinimums.length < NibbleGemm.scalesSize(n, cols)) {
+                packedMinimums = new float[NibbleGemm.scalesSize(n, cols)];
             }
             short[] xq = packedQuants;
             float[] xd = packedScales;
+            float[] xm = anyQ4_K ? packedMinimums : null;
+            int group = rounding == Rounding.Q8_K ? 256 : 32;
             pool.run(blocks, 1, (long) blocks * Gemm.TOKENS * cols * ELEMENT_WORK, (wk, from, to) -> {
                 for (int blk = from; blk < to; blk++) {
-                    Q4_0Gemm.pack(rounded.quants, rounded.scales, n, cols, blk, xq, xd);
+                    NibbleGemm.pack(rounded.quants, rounded.scales, group, n, cols, blk, xq, xd, xm);
                 }
             });
         }
@@ -475,15 +485,22 @@ public final class VectorKernels implements Kernels {
                 int unit = unitRows(t);
                 int r0 = unit * (p - first[j]);
                 int nr = Math.min(unit, rows - r0);
-                if (t.type() == GgmlType.Q4_0) {
+                if (nibbles(t)) {
                     if (pairScratch[wk].length < Gemm.ROWS * cols / 2) {
                         pairScratch[wk] = new int[Gemm.ROWS * cols / 2];
                         blockScaleScratch[wk] = new float[Gemm.ROWS * cols / 32];
+                        blockMinimumScratch[wk] = new float[Gemm.ROWS * cols / 32];
                     }
                     int[] w = pairScratch[wk];
                     float[] d = blockScaleScratch[wk];
-                    Q4_0Gemm.decode(t.data(), r0 * t.rowBytes(), nr, cols, w, d);
-                    Q4_0Gemm.panel(w, d, nr, cols, packedQuants, packedScales, n, ods[j], rows, r0, tile);
+                    if (t.type() == GgmlType.Q4_0) {
+                        NibbleGemm.decode(t.data(), r0 * t.rowBytes(), nr, cols, w, d);
+                        NibbleGemm.panel(w, d, null, nr, cols, packedQuants, packedScales, null, n, ods[j], rows, r0, tile);
+                    } else {
+                        float[] mins = blockMinimumScratch[wk];
+                        NibbleGemm.decodeQ4K(t.data(), r0 * t.rowBytes(), nr, cols, w, d, mins);
+                        NibbleGemm.panel(w, d, mins, nr, cols, packedQuants, packedScales, packedMinimums, n, ods[j], rows, r0, tile);
+                    }
                 } else {
                     float[] w = rowScratch(wk, Gemm.GROUP_ROWS * cols);
                     Dequant.rows(t.type(), t.data(), (long) r0 * cols, nr * cols, w);
@@ -493,9 +510,14 @@ public final class VectorKernels implements Kernels {
         });
     }
 
-    /** Weight rows per unit of a batch's work: a Q4_0 panel, or a group of float panels. */
+    /** Weight rows per unit of a batch's work: a Q4_0 or Q4_K panel, or a group of float panels. */
     private static int unitRows(Tensor t) {
-        return t.type() == GgmlType.Q4_0 ? Gemm.ROWS : Gemm.GROUP_ROWS;
+        return nibbles(t) ? Gemm.ROWS : Gemm.GROUP_ROWS;
+    }
+
+    /** Whether a batch multiplies {@code t}'s 4-bit quants as they are ({@link NibbleGemm}), not decoded to floats. */
+    private static boolean nibbles(Tensor t) {
+        return t.type() == GgmlType.Q4_0 || t.type() == GgmlType.Q4_K;
     }
 
     private float[] rowScratch(int worker, int size) {

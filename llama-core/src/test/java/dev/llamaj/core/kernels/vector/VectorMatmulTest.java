@@ -361,21 +361,28 @@ class VectorMatmulTest {
     }
 
     /**
-     * The Q4_0 batch kernel ({@link Q4_0Gemm}) at its largest 16-bit lane sums: every quant 0
-     * ({@code q - 8 = -8}) against activations that all round to {@code -127}, so each lane pair
-     * adds 2·16·8·127 = 32512, the bound its Javadoc states. A wrapped sum is off by about 65536
-     * products; the float sums are allowed the few ulps of their order (1e-6 relative: every
-     * product has one sign). Ten rows: two 4-row tiles and two single rows; five tokens.
+     * The 4-bit batch kernel ({@link NibbleGemm}) at its largest 16-bit lane sums, against activations
+     * that all round to {@code -127}: Q4_0 with every quant 0 ({@code q - 8 = -8}), so each lane
+     * adds 16·8·127 = 16256 and a lane pair 32512; Q4_K with every quant 15 and every scale and
+     * minimum 63, so each lane adds 16·15·127 = 30480 and a lane pair 60960, past 16 bits: the
+     * pair must be summed in int lanes. A wrapped sum is off by about 65536 products; the float
+     * sums are allowed the few ulps of their order (1e-6 relative: every product has one sign, and
+     * Q4_K's minimum terms take 63 of every 945 away). Ten rows: two 4-row tiles and two single
+     * rows; five tokens.
      */
-    @Test
-    void q4_0BatchSumsAreExactAtTheirLargest() {
-        GgmlType type = GgmlType.Q4_0;
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(names = {"Q4_0", "Q4_K"})
+    void nibbleBatchSumsAreExactAtTheirLargest(GgmlType type) {
         int cols = 1024;
         int rows = 10;
         TensorFormat format = TensorFormat.of(type);
         try (Arena arena = Arena.ofShared()) {
             byte[] block = new byte[type.blockBytes()];
-            put16(block, 0, Float.floatToFloat16(1f)); // scale 1, quants 0
+            put16(block, 0, Float.floatToFloat16(1f)); // scale 1 (Q4_0: quants 0)
+            if (type == GgmlType.Q4_K) {
+                put16(block, 2, Float.floatToFloat16(1f));
+                Arrays.fill(block, 4, 144, (byte) 0xFF); // scales, minimums 63; quants 15
+            }
             java.lang.foreign.MemorySegment w = repeated(arena, block, rows * cols / type.blockSize());
             Tensor t = new Tensor("w", type, new long[] {cols, rows}, w);
             float[] x = new float[TOKENS * cols];
