@@ -35,9 +35,9 @@ class VectorTuningTest {
 
     /**
      * Unset, {@code llamaj.decode.runs} leaves the choice to each format: four runs side by side
-     * for Q4_0 and Q8_0 with 512-bit registers (their dots keep four sums in registers), and for
-     * rows converted first on Intel cores (BF16, and F16 unless in one pass); one row after
-     * another elsewhere.
+     * for Q4_0 and Q8_0 with 512-bit registers (their dots keep four sums in registers), for F16
+     * either way it is read (in one pass, {@link FloatDots#f16Runs}, or converted first), and for
+     * BF16 on Intel cores; one row after another elsewhere.
      */
     @Test
     void withoutThePropertyEachFormatChoosesHowItsRowsAreRead() {
@@ -46,7 +46,7 @@ class VectorTuningTest {
             RowDot dot = VectorKernels.dotFor(type);
             boolean expected = switch (type) {
                 case Q4_0, Q8_0 -> Simd.SHORT_PRODUCTS;
-                case F16 -> !FloatDots.F16_ONE_PASS;
+                case F16 -> true;
                 case BF16 -> intel;
                 default -> false;
             };
