@@ -93,6 +93,13 @@ final class KQuantDots {
      * <p>Either way each lane holds exactly what the integer path held; only the order of the final
      * lane reduction differs. Every load lies inside its super-block (both ways they end at its
      * byte 144), so no super-block needs a scalar path.
+     *
+     * <p>A token's product reads the rows one after another ({@link #q4kRow}). Two rows side by
+     * side with their sums in registers, as Q8_0 reads them, gave the same bits and no speed: on
+     * an AMD EPYC (Zen 4) host, 1 thread, alternated, JMH 5632×2048 from DRAM 703-835 µs against
+     * 668-778 one row after another, 590-649 against 616-773 in L3, TinyLlama Q4_K_M decode
+     * 11.9-14.4 against 12.7-15.6 tok/s. This dot is bound by its instructions (~68 per
+     * super-block), not by the stream of weights, so a second stream adds nothing.
      */
     static final RowDot Q4_K = new FourRowDot(Rounding.Q8_K) {
         @Override
@@ -336,6 +343,13 @@ final class KQuantDots {
      * 0-7, then minimums 0-7. Low bits from the bytes or the bytes a nibble down (one two-table
      * permute), top 2 bits from bytes 0-7 (a permute and a shift); every vector cast to its exact
      * class, for the reason {@link Simd#F_VECTOR} gives.
+     *
+     * <p>Unlike the Vector API's own methods, which are force-inlined, C2 inlines this one only
+     * while its caller's parse is below {@code NodeCountInliningCutoff}: a kernel with much vector
+     * code must call it before the bulk of that code. A two-row Q4_K kernel that called it for its
+     * second row after the first row's products did not get it inlined, and every vector computed
+     * from its result stayed boxed (10 GB allocated per 64 TinyLlama tokens, 8 tok/s against 13-14);
+     * {@code -XX:CompileCommand=PrintInlining,<class>::<method>} names such a failure.
      */
     static ByteVector q4kSixBits(ByteVector head) {
         head = B128_VECTOR.cast(head);
